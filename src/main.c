@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khttps: module init and exit, module parameters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/kmod.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "khttps.h"
+
+struct khttps_params khttps_params = {
+	.handshake_timeout_ms	= 10000,
+	.max_pending_handshakes	= 1024,
+	.max_connections	= 65536,
+	.default_queue_len	= 128,
+};
+
+/*
+ * An unsigned parameter with an inclusive range.  A write outside the range
+ * (or not a number) fails with EINVAL and leaves the value as it was, both
+ * at load time and through /sys/module/khttps/parameters/.
+ */
+struct khttps_uint_param {
+	unsigned int *val;
+	unsigned int min;
+	unsigned int max;
+};
+
+static int khttps_param_set_uint(const char *buf, const struct kernel_param *kp)
+{
+	const struct khttps_uint_param *p = kp->arg;
+	unsigned int v;
+
+	if (kstrtouint(buf, 0, &v) || v < p->min || v > p->max)
+		return -EINVAL;
+	WRITE_ONCE(*p->val, v);
+	return 0;
+}
+
+static int khttps_param_get_uint(char *buf, const struct kernel_param *kp)
+{
+	const struct khttps_uint_param *p = kp->arg;
+
+	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(*p->val));
+}
+
+static const struct kernel_param_ops khttps_uint_param_ops = {
+	.set = khttps_param_set_uint,
+	.get = khttps_param_get_uint,
+};
+
+#define KHTTPS_UINT_PARAM(name, lo, hi, desc)					\
+	static const struct khttps_uint_param khttps_param_##name = {		\
+		.val = &khttps_params.name, .min = (lo), .max = (hi),		\
+	};									\
+	module_param_cb(name, &khttps_uint_param_ops,				\
+			(void *)&khttps_param_##name, 0644);			\
+	MODULE_PARM_DESC(name, desc " (range " #lo ".." #hi ")")
+
+KHTTPS_UINT_PARAM(handshake_timeout_ms, 100, 600000,
+		  "Milliseconds a connection may spend in its TLS handshake, default 10000");
+KHTTPS_UINT_PARAM(max_pending_handshakes, 1, 1048576,
+		  "Connections waiting for or in a handshake, per network namespace, default 1024");
+KHTTPS_UINT_PARAM(max_connections, 1, 4194304,
+		  "Connections per network namespace, default 65536");
+KHTTPS_UINT_PARAM(default_queue_len, 1, 65535,
+		  "Length of an accept queue whose binding names none, default 128");
+
+static int __init khttps_init(void)
+{
+	int err;
+
+	/*
+	 * insmod ignores softdeps, and autoloading the "tls" ULP later would
+	 * need CAP_NET_ADMIN in whatever task sets it: load it now.
+	 */
+	err = request_module("tls");
+	if (err)
+		pr_warn("could not load the tls module (%d): TLS offload will fail until it is loaded\n",
+			err);
+
+	err = khttps_netlink_init();
+	if (err)
+		goto err_netlink;
+
+	pr_info("version %s loaded\n", THIS_MODULE->version);
+	return 0;
+
+err_netlink:
+	return err;
+}
+
+static void __exit khttps_exit(void)
+{
+	khttps_netlink_exit();
+}
+
+module_init(khttps_init);
+module_exit(khttps_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The khttps authors");
+MODULE_DESCRIPTION("Kernel-mode HTTPS: kernel-owned listeners and kTLS records, handshakes upcalled to khttpsd");
+MODULE_VERSION(KHTTPS_VERSION);
+MODULE_SOFTDEP("pre: tls");

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Module parameters: visible with their defaults, out-of-range or malformed
+# writes refused with EINVAL and the value unchanged, valid writes effective.
+set -u
+. "$(dirname "$0")/../lib.sh"
+P=/sys/module/khttps/parameters
+
+# name default min max
+params="handshake_timeout_ms 10000 100 600000
+max_pending_handshakes 1024 1 1048576
+max_connections 65536 1 4194304
+default_queue_len 128 1 65535"
+
+while read -r name def min max; do
+	f=$P/$name
+	if [ ! -f "$f" ]; then
+		t_fail "$name visible" "no $f"
+		continue
+	fi
+	v=$(cat "$f")
+	[ "$v" = "$def" ] && t_ok "$name defaults to $def" || t_fail "$name defaults to $def" "reads $v"
+	[ "$(stat -c %a "$f")" = 644 ] && t_ok "$name is root-writable, world-readable" ||
+		t_fail "$name mode 644" "mode $(stat -c %a "$f")"
+	for bad in $((min - 1)) $((max + 1)) abc -5 "" 99999999999999999999 "1 2"; do
+		[ "$bad" = -1 ] && continue	# min - 1 for min 0 would be covered by -5
+		# echo, as an admin would: even '' becomes a write of "\n".
+		err=$( { echo "$bad" > "$f"; } 2>&1 )
+		now=$(cat "$f")
+		if [ -n "$err" ] && [ "$now" = "$def" ] && [[ $err == *"Invalid argument"* ]]; then
+			t_ok "$name refuses '$bad' with EINVAL"
+		else
+			t_fail "$name refuses '$bad' with EINVAL" "write said '${err:-nothing}', value now $now"
+		fi
+	done
+	for good in $min $max; do
+		if echo "$good" > "$f" 2>/dev/null && [ "$(cat "$f")" = "$good" ]; then
+			t_ok "$name accepts $good"
+		else
+			t_fail "$name accepts $good" "value now $(cat "$f")"
+		fi
+	done
+	echo "$def" > "$f"
+done <<< "$params"
+t_done

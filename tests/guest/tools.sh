@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# khttpsctl and khttpsd against the loaded module, without it, and without
+# privilege.  Leaves the module loaded.
+set -u
+. "$(dirname "$0")/../lib.sh"
+KO=$T_SRC/khttps.ko
+VERSION=$(cat "$T_SRC/VERSION")
+tmp=$(mktemp -d)
+dpid=
+cleanup() {
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null
+	[ -d /sys/module/khttps ] || insmod "$KO"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+out=$("$KHTTPSCTL" version 2>&1); rc=$?
+if [ $rc = 0 ] && [[ $out == *"khttpsctl  $VERSION"* ]] && [[ $out == *"khttps.ko  $VERSION  (api 1, kernel $(uname -r))"* ]]; then
+	t_ok "khttpsctl version shows both sides"
+else
+	t_fail "khttpsctl version shows both sides" "rc $rc: $out"
+fi
+json=$("$KHTTPSCTL" --json version 2>&1)
+if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["module"]["version"]==sys.argv[2] and d["khttpsctl"]["api"]==1 and isinstance(d["module"]["capabilities"], list)' "$json" "$VERSION" 2>/dev/null; then
+	t_ok "khttpsctl --json version parses"
+else
+	t_fail "khttpsctl --json version parses" "$json"
+fi
+out=$(nobody "$KHTTPSCTL" version 2>&1); rc=$?
+[ $rc = 1 ] && [[ $out == *"Operation not permitted"* ]] && t_ok "khttpsctl as nobody: permission error" ||
+	t_fail "khttpsctl as nobody: permission error" "rc $rc: $out"
+out=$("$KHTTPSCTL" frobnicate 2>&1); rc=$?
+[ $rc = 2 ] && [[ $out == *"unknown command 'frobnicate'"* ]] && t_ok "khttpsctl names an unknown command" ||
+	t_fail "khttpsctl names an unknown command" "rc $rc: $out"
+
+# khttpsd: starts, says ready, exits 0 on SIGTERM.
+"$KHTTPSD" -f -w 2 2> "$tmp/d.log" &
+dpid=$!
+for _ in $(seq 100); do grep -q ready "$tmp/d.log" && break; sleep 0.1; done
+if grep -q "ready: module $VERSION (api 1)" "$tmp/d.log" && grep -q "2 workers" "$tmp/d.log"; then
+	t_ok "khttpsd -f starts and reports ready"
+else
+	t_fail "khttpsd -f starts and reports ready" "$(cat "$tmp/d.log")"
+fi
+grep -q "khttps" /proc/net/netlink 2>/dev/null || true
+kill -HUP "$dpid"; sleep 0.5
+kill -0 "$dpid" 2>/dev/null && t_ok "khttpsd survives SIGHUP" || t_fail "khttpsd survives SIGHUP"
+kill -TERM "$dpid"
+rc=124
+for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || { wait "$dpid"; rc=$?; break; }; sleep 0.1; done
+dpid=
+[ $rc = 0 ] && t_ok "khttpsd exits 0 on SIGTERM" || t_fail "khttpsd exits 0 on SIGTERM" "status $rc"
+
+out=$(nobody "$KHTTPSD" -f 2>&1); rc=$?
+[ $rc = 1 ] && [[ $out == *CAP_NET_ADMIN* ]] && t_ok "khttpsd as nobody names CAP_NET_ADMIN" ||
+	t_fail "khttpsd as nobody names CAP_NET_ADMIN" "rc $rc: $out"
+out=$("$KHTTPSD" -f -w 0 2>&1); rc=$?
+[ $rc = 2 ] && [[ $out == *"--workers wants a number"* ]] && t_ok "khttpsd refuses -w 0" ||
+	t_fail "khttpsd refuses -w 0" "rc $rc: $out"
+
+# Without the module, both say so and fail.
+rmmod khttps
+out=$("$KHTTPSCTL" version 2>&1); rc=$?
+[ $rc = 1 ] && [[ $out == *"module is not loaded"* ]] && t_ok "khttpsctl without the module says so" ||
+	t_fail "khttpsctl without the module says so" "rc $rc: $out"
+out=$("$KHTTPSD" -f 2>&1); rc=$?
+[ $rc = 1 ] && [[ $out == *"module is not loaded"* ]] && t_ok "khttpsd without the module says so" ||
+	t_fail "khttpsd without the module says so" "rc $rc: $out"
+insmod "$KO"
+t_done

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP 13 helpers for shell tests: source this, then call t_* and end with t_done.
+#   t_ok NAME / t_fail NAME WHY / t_skip NAME WHY
+#   t_check NAME CMD...      ok when CMD exits 0 (its output is shown on failure)
+#   t_log MSG                a diagnostic line
+# Tests print their plan at the end (TAP allows it), so counts need no upkeep.
+T_N=0
+T_FAILED=0
+T_SRC=${KHTTPS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+T_BUILD=$T_SRC/build
+KHTTPSCTL=$T_BUILD/khttpsctl
+KHTTPSD=$T_BUILD/khttpsd
+echo "TAP version 13"
+
+t_log() { echo "# $*"; }
+t_ok() { T_N=$((T_N + 1)); echo "ok $T_N $1"; }
+t_fail() {
+	T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1))
+	[ $# -gt 1 ] && echo "# $1: $2"
+	echo "not ok $T_N $1"
+}
+t_skip() { T_N=$((T_N + 1)); echo "ok $T_N $1 # SKIP $2"; }
+t_check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then
+		t_ok "$name"
+	else
+		printf '%s\n' "$out" | sed 's/^/#   /' | tail -n 20
+		t_fail "$name" "command failed: $*"
+	fi
+}
+t_done() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+}

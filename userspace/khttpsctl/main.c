@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khttpsctl: the khttps admin tool.  A table maps each subcommand to the
+ * file that implements it; global options come before the subcommand.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const struct ctl_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, const struct ctl_opts *o);
+	const char *usage;
+} ctl_cmds[] = {
+	{ "version", ctl_version, "version            versions of khttpsctl and of the loaded khttps module" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: khttpsctl [--json] COMMAND [ARGS]\n\n"
+		   "Manage kernel-mode HTTPS (khttps.ko).\n\n"
+		   "options:\n"
+		   "  -j, --json         machine-readable output (stable keys)\n"
+		   "  -h, --help         this text\n\n"
+		   "commands:\n");
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		fprintf(f, "  %s\n", ctl_cmds[i].usage);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_opts o = { 0 };
+	size_t i;
+	int c;
+
+	/* '+': stop at the subcommand, whose words are its own. */
+	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (!strcmp(argv[optind], ctl_cmds[i].name))
+			return ctl_cmds[i].run(argc - optind, argv + optind, &o);
+	fprintf(stderr, "khttpsctl: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return 2;
+}
