@@ -23,7 +23,7 @@ SSL_LIBS := $(shell $(PKGCONF) --libs openssl 2>/dev/null)
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE -fstack-protector-strong \
 	-D_FORTIFY_SOURCE=2 -DKHTTPS_VERSION='"$(shell cat VERSION)"' \
-	-Iinclude/uapi -Iuserspace/common -Iuserspace/lib $(PKG_CFLAGS)
+	-Iinclude/uapi -Iuserspace/common -Iuserspace/lib -Iuserspace/khttpsd $(PKG_CFLAGS)
 CFLAGS ?=
 LDFLAGS ?=
 
@@ -84,16 +84,16 @@ $(B)/libkhttps.so.0: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkhttps.so.0 -o $@ $^
 
 # Unit tests link the user-space objects they test (all but the mains).
-UNIT_DEPS := $(call obj,$(COMMON_SRC)) $(B)/libkhttps.a
+UNIT_DEPS := $(call obj,$(COMMON_SRC) userspace/khttpsd/keys.c) $(B)/libkhttps.a
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS)
 $(B)/tests/unit-fixtures/%: tests/unit/fixtures/%.c tests/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $<
 $(B)/tests/guest/%: $(B)/obj/tests/guest/%.o $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS)
 
 check:
 	scripts/check

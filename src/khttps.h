@@ -1,15 +1,92 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * khttps internal header: prototypes grouped by the file that defines them.
+ * khttps internal header: shared structures, then prototypes grouped by the
+ * file that defines them.
+ *
+ * Locking: each network namespace has one mutex, kn_lock, that guards its
+ * bindings, its connection table and its pending-handshake list.  Everything
+ * that takes it runs in process context (netlink handlers, work items).
+ * Socket callbacks run in softirq context and only queue work.
  */
 #ifndef _KHTTPS_H
 #define _KHTTPS_H
 
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/refcount.h>
+#include <linux/socket.h>
 #include <linux/types.h>
-#include <linux/compiler.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <uapi/linux/khttps.h>
 
-#define KHTTPS_CAPS_IMPLEMENTED	0U
+#define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13)
+#define KHTTPS_QUEUE_NAME_MAX	32
+#define KHTTPS_LISTEN_BACKLOG	1024
+
+struct khttps_stats {
+	atomic64_t st[__KHTTPS_STAT_MAX];
+};
+
+/* Per network namespace. */
+struct khttps_net {
+	struct net *kn_net;
+	struct mutex kn_lock;
+	struct list_head kn_bindings;
+	struct xarray kn_conns;		/* conn id -> struct khttps_conn */
+	struct list_head kn_pending;	/* waiting for HS_ACCEPT, oldest first */
+	u64 kn_next_id;
+	unsigned int kn_nconns;
+	unsigned int kn_npending;	/* waiting or in a handshake */
+	bool kn_dying;
+	struct khttps_stats kn_stats;
+};
+
+struct khttps_binding {
+	struct list_head kb_list;
+	struct khttps_net *kb_kn;
+	refcount_t kb_ref;		/* the bindings list, and each conn */
+	struct sockaddr_storage kb_addr;
+	struct socket *kb_sock;		/* listener; NULL once deleted */
+	void (*kb_saved_data_ready)(struct sock *sk);
+	struct work_struct kb_accept_work;
+	char *kb_cert;
+	char *kb_key;
+	struct sockaddr_storage kb_backend;	/* ss_family 0: queue mode */
+	char kb_queue[KHTTPS_QUEUE_NAME_MAX];
+	struct khttps_stats kb_stats;
+};
+
+enum khttps_conn_state {
+	KHTTPS_CONN_WAITING,		/* accepted, no worker yet */
+	KHTTPS_CONN_HANDSHAKE,		/* a worker holds it */
+	KHTTPS_CONN_ESTABLISHED,	/* kTLS installed */
+	KHTTPS_CONN_CLOSED,		/* out of the table, waiting for its last ref */
+};
+
+struct khttps_conn {
+	u64 kc_id;
+	enum khttps_conn_state kc_state;
+	refcount_t kc_ref;		/* the table, and a pending timeout */
+	struct khttps_net *kc_kn;
+	struct khttps_binding *kc_binding;
+	struct socket *kc_sock;
+	struct file *kc_file;		/* set once the socket was given a file */
+	u32 kc_portid;			/* the worker's netlink port */
+	struct list_head kc_pending;
+	struct delayed_work kc_timeout;
+	struct sockaddr_storage kc_peer;
+	u16 kc_version;
+	u16 kc_cipher;
+};
+
+/* The record keys of one direction, as DONE carried them. */
+struct khttps_keys {
+	const u8 *key, *iv, *salt, *rec_seq;
+	int key_len, iv_len, salt_len, rec_seq_len;
+};
 
 /* main.c */
 struct khttps_params {
@@ -19,6 +96,8 @@ struct khttps_params {
 	unsigned int default_queue_len;
 };
 extern struct khttps_params khttps_params;
+extern struct workqueue_struct *khttps_wq;
+struct khttps_net *khttps_net(const struct net *net);
 
 /* Module parameters change at any time through sysfs: read each once. */
 #define khttps_param(name) READ_ONCE(khttps_params.name)
@@ -26,5 +105,36 @@ extern struct khttps_params khttps_params;
 /* netlink.c */
 int khttps_netlink_init(void);
 void khttps_netlink_exit(void);
+void khttps_netlink_notify_ready(struct khttps_net *kn);
+
+/* listener.c */
+struct khttps_binding_cfg {
+	struct sockaddr_storage addr;
+	const char *cert, *key;
+	struct sockaddr_storage backend;
+	const char *queue;
+};
+int khttps_listener_add(struct khttps_net *kn, const struct khttps_binding_cfg *cfg,
+			struct netlink_ext_ack *extack);
+int khttps_listener_del(struct khttps_net *kn, const struct sockaddr_storage *addr);
+void khttps_listener_del_all(struct khttps_net *kn);
+void khttps_binding_put(struct khttps_binding *kb);
+
+/* conn.c */
+void khttps_stat_inc(struct khttps_net *kn, struct khttps_binding *kb, int stat);
+void khttps_stat_dec(struct khttps_net *kn, struct khttps_binding *kb, int stat);
+void khttps_conn_new(struct khttps_binding *kb, struct socket *sock);
+struct khttps_conn *khttps_conn_take_pending(struct khttps_net *kn);
+void khttps_conn_requeue(struct khttps_conn *kc);
+struct khttps_conn *khttps_conn_find(struct khttps_net *kn, u64 id);
+void khttps_conn_established(struct khttps_conn *kc);
+void khttps_conn_close(struct khttps_conn *kc, int stat);
+void khttps_conn_close_all(struct khttps_net *kn);
+void khttps_conn_worker_gone(struct khttps_net *kn, u32 portid);
+
+/* ktls.c */
+int khttps_ktls_install(struct khttps_conn *kc, u16 version, u16 cipher,
+			const struct khttps_keys *tx, const struct khttps_keys *rx,
+			struct netlink_ext_ack *extack);
 
 #endif /* _KHTTPS_H */

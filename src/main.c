@@ -8,8 +8,13 @@
 #include <linux/kmod.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 #include "khttps.h"
+
+struct workqueue_struct *khttps_wq;
+static unsigned int khttps_net_id __read_mostly;
 
 struct khttps_params khttps_params = {
 	.handshake_timeout_ms	= 10000,
@@ -69,6 +74,61 @@ KHTTPS_UINT_PARAM(max_connections, 1, 4194304,
 KHTTPS_UINT_PARAM(default_queue_len, 1, 65535,
 		  "Length of an accept queue whose binding names none, default 128");
 
+/**
+ * khttps_net() - the khttps state of a network namespace
+ * @net: the namespace
+ *
+ * Return: its &struct khttps_net, valid until the namespace's pernet exit.
+ */
+struct khttps_net *khttps_net(const struct net *net)
+{
+	return net_generic(net, khttps_net_id);
+}
+
+static int __net_init khttps_net_init(struct net *net)
+{
+	struct khttps_net *kn = khttps_net(net);
+
+	kn->kn_net = net;
+	mutex_init(&kn->kn_lock);
+	INIT_LIST_HEAD(&kn->kn_bindings);
+	INIT_LIST_HEAD(&kn->kn_pending);
+	xa_init(&kn->kn_conns);
+	return 0;
+}
+
+/*
+ * The namespace is going away (or the module is): close listeners first so
+ * nothing new arrives, then every connection.
+ */
+static void __net_exit khttps_net_pre_exit(struct net *net)
+{
+	struct khttps_net *kn = khttps_net(net);
+
+	mutex_lock(&kn->kn_lock);
+	kn->kn_dying = true;
+	mutex_unlock(&kn->kn_lock);
+	khttps_listener_del_all(kn);
+	khttps_conn_close_all(kn);
+}
+
+static void __net_exit khttps_net_exit(struct net *net)
+{
+	struct khttps_net *kn = khttps_net(net);
+
+	WARN_ON_ONCE(!xa_empty(&kn->kn_conns));
+	xa_destroy(&kn->kn_conns);
+	mutex_destroy(&kn->kn_lock);
+}
+
+static struct pernet_operations khttps_net_ops = {
+	.init		= khttps_net_init,
+	.pre_exit	= khttps_net_pre_exit,
+	.exit		= khttps_net_exit,
+	.id		= &khttps_net_id,
+	.size		= sizeof(struct khttps_net),
+};
+
 static int __init khttps_init(void)
 {
 	int err;
@@ -82,6 +142,12 @@ static int __init khttps_init(void)
 		pr_warn("could not load the tls module (%d): TLS offload will fail until it is loaded\n",
 			err);
 
+	khttps_wq = alloc_workqueue("khttps", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!khttps_wq)
+		return -ENOMEM;
+	err = register_pernet_subsys(&khttps_net_ops);
+	if (err)
+		goto err_pernet;
 	err = khttps_netlink_init();
 	if (err)
 		goto err_netlink;
@@ -90,12 +156,18 @@ static int __init khttps_init(void)
 	return 0;
 
 err_netlink:
+	unregister_pernet_subsys(&khttps_net_ops);
+err_pernet:
+	destroy_workqueue(khttps_wq);
 	return err;
 }
 
 static void __exit khttps_exit(void)
 {
+	/* No new requests, then every namespace torn down, then no work left. */
 	khttps_netlink_exit();
+	unregister_pernet_subsys(&khttps_net_ops);
+	destroy_workqueue(khttps_wq);
 }
 
 module_init(khttps_init);

@@ -4,7 +4,7 @@
  *
  * Every command and multicast group is admin-only: CAP_NET_ADMIN in the
  * initial user namespace, held by the sending task (GENL_ADMIN_PERM) and by
- * whoever opened the netlink socket (khttps_nl_pre_doit: GENL_ADMIN_PERM
+ * whoever opened the netlink socket (khttps_nl_opener_ok: GENL_ADMIN_PERM
  * skips the opener when the sender names the kernel as its destination).
  * The family is netns-aware; each request acts on the namespace of the
  * socket it came in on.
@@ -12,69 +12,175 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/module.h>
+#include <linux/notifier.h>
 #include <linux/utsname.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
 #include "khttps.h"
 
+enum { KHTTPS_MCGRP_IDX_HANDSHAKE, KHTTPS_MCGRP_IDX_EVENTS };
+
 static struct genl_family khttps_genl_family;
 
-/*
- * Every request may name the API version it was built for; refuse any other,
- * so that mismatched builds fail with a message rather than misread attributes.
- */
-static int khttps_nl_check_api(struct genl_info *info)
-{
-	struct nlattr *attr = info->attrs[KHTTPS_A_API_VERSION];
-	u32 v;
+static const struct nla_policy khttps_addr_policy[KHTTPS_ADDR_A_MAX + 1] = {
+	[KHTTPS_ADDR_A_IP]	= { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[KHTTPS_ADDR_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+};
 
-	if (!attr)
-		return 0;
-	v = nla_get_u32(attr);
-	if (v != KHTTPS_API_VERSION) {
-		NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
-					"khttps API version %u not supported: this module speaks version %u",
-					v, KHTTPS_API_VERSION);
-		return -EPROTO;
-	}
-	return 0;
-}
+static const struct nla_policy khttps_crypto_policy[KHTTPS_CRYPTO_A_MAX + 1] = {
+	[KHTTPS_CRYPTO_A_KEY]		= { .type = NLA_BINARY, .len = 32 },
+	[KHTTPS_CRYPTO_A_IV]		= { .type = NLA_BINARY, .len = 12 },
+	[KHTTPS_CRYPTO_A_SALT]		= { .type = NLA_BINARY, .len = 4 },
+	[KHTTPS_CRYPTO_A_REC_SEQ]	= NLA_POLICY_EXACT_LEN(8),
+};
+
+static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
+	[KHTTPS_A_API_VERSION]	= { .type = NLA_U32 },
+	[KHTTPS_A_BIND]		= NLA_POLICY_NESTED(khttps_addr_policy),
+	[KHTTPS_A_CERT]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[KHTTPS_A_KEY]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[KHTTPS_A_BACKEND]	= NLA_POLICY_NESTED(khttps_addr_policy),
+	[KHTTPS_A_QUEUE]	= { .type = NLA_NUL_STRING, .len = KHTTPS_QUEUE_NAME_MAX - 1 },
+	[KHTTPS_A_CONN_ID]	= { .type = NLA_U64 },
+	[KHTTPS_A_STATUS]	= NLA_POLICY_MAX(NLA_U32, __KHTTPS_HS_MAX - 1),
+	[KHTTPS_A_TLS_VERSION]	= { .type = NLA_U16 },
+	[KHTTPS_A_CIPHER]	= { .type = NLA_U16 },
+	[KHTTPS_A_TX]		= NLA_POLICY_NESTED(khttps_crypto_policy),
+	[KHTTPS_A_RX]		= NLA_POLICY_NESTED(khttps_crypto_policy),
+	[KHTTPS_A_SNI]		= { .type = NLA_NUL_STRING, .len = 255 },
+	[KHTTPS_A_ALPN]		= { .type = NLA_NUL_STRING, .len = 255 },
+};
 
 /*
  * af_netlink checks the socket's opener only when the sender gave no
  * destination address (NETLINK_SKB_DST), so a privileged task could use a
  * socket that an unprivileged one opened and handed over.  Check it always.
  */
-static int khttps_nl_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
-			      struct genl_info *info)
+static bool khttps_nl_opener_ok(const struct sk_buff *skb)
 {
 	struct sock *sk = NETLINK_CB(skb).sk;
 	struct socket *sock = sk ? sk->sk_socket : NULL;
 
-	if (!sock || !sock->file ||
-	    !file_ns_capable(sock->file, &init_user_ns, CAP_NET_ADMIN)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "khttps: the netlink socket was opened without CAP_NET_ADMIN");
+	return sock && sock->file && file_ns_capable(sock->file, &init_user_ns, CAP_NET_ADMIN);
+}
+
+#define KHTTPS_MSG_OPENER "khttps: the netlink socket was opened without CAP_NET_ADMIN"
+
+static int khttps_nl_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
+			      struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[KHTTPS_A_API_VERSION];
+
+	if (!khttps_nl_opener_ok(skb)) {
+		NL_SET_ERR_MSG(info->extack, KHTTPS_MSG_OPENER);
+		return -EPERM;
+	}
+	/* Refuse other API versions: mismatched builds must not misread attributes. */
+	if (attr && nla_get_u32(attr) != KHTTPS_API_VERSION) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
+					"khttps API version %u not supported: this module speaks version %u",
+					nla_get_u32(attr), KHTTPS_API_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int khttps_nl_dump_start(struct netlink_callback *cb)
+{
+	if (!khttps_nl_opener_ok(cb->skb)) {
+		NL_SET_ERR_MSG(cb->extack, KHTTPS_MSG_OPENER);
 		return -EPERM;
 	}
 	return 0;
 }
 
-static const struct nla_policy khttps_version_policy[KHTTPS_A_MAX + 1] = {
-	[KHTTPS_A_API_VERSION] = { .type = NLA_U32 },
-};
+static int khttps_nl_put_addr(struct sk_buff *msg, int type, const struct sockaddr_storage *ss)
+{
+	struct nlattr *nest = nla_nest_start(msg, type);
+	int err = -EMSGSIZE;
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		if (nla_put_in_addr(msg, KHTTPS_ADDR_A_IP, sin->sin_addr.s_addr) ||
+		    nla_put_u16(msg, KHTTPS_ADDR_A_PORT, ntohs(sin->sin_port)))
+			goto err;
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		if (nla_put_in6_addr(msg, KHTTPS_ADDR_A_IP, &sin6->sin6_addr) ||
+		    nla_put_u16(msg, KHTTPS_ADDR_A_PORT, ntohs(sin6->sin6_port)))
+			goto err;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+err:
+	nla_nest_cancel(msg, nest);
+	return err;
+}
+
+static int khttps_nl_get_addr(const struct nlattr *attr, struct sockaddr_storage *ss,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KHTTPS_ADDR_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, KHTTPS_ADDR_A_MAX, attr, khttps_addr_policy, extack);
+	if (err)
+		return err;
+	if (!tb[KHTTPS_ADDR_A_IP] || !tb[KHTTPS_ADDR_A_PORT]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "khttps: an address needs an IP and a port");
+		return -EINVAL;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (nla_len(tb[KHTTPS_ADDR_A_IP]) == sizeof(struct in_addr)) {
+		struct sockaddr_in *sin = (void *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = nla_get_in_addr(tb[KHTTPS_ADDR_A_IP]);
+		sin->sin_port = htons(nla_get_u16(tb[KHTTPS_ADDR_A_PORT]));
+	} else if (nla_len(tb[KHTTPS_ADDR_A_IP]) == sizeof(struct in6_addr)) {
+		struct sockaddr_in6 *sin6 = (void *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = nla_get_in6_addr(tb[KHTTPS_ADDR_A_IP]);
+		sin6->sin6_port = htons(nla_get_u16(tb[KHTTPS_ADDR_A_PORT]));
+	} else {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_ADDR_A_IP],
+				    "khttps: an IP address is 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int khttps_nl_put_stats(struct sk_buff *msg, const struct khttps_stats *st)
+{
+	struct nlattr *nest = nla_nest_start(msg, KHTTPS_A_STATS);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = KHTTPS_STAT_UNSPEC + 1; i < KHTTPS_STAT_PAD; i++) {
+		if (nla_put_u64_64bit(msg, i, atomic64_read(&st->st[i]), KHTTPS_STAT_PAD)) {
+			nla_nest_cancel(msg, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
 
 static int khttps_nl_version_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	void *hdr;
-	int err;
-
-	err = khttps_nl_check_api(info);
-	if (err)
-		return err;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -95,24 +201,374 @@ err_put:
 	return -EMSGSIZE;
 }
 
+static bool khttps_queue_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum(*s) && *s != '.' && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct khttps_binding_cfg cfg = {};
+	struct nlattr **a = info->attrs;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_BIND) ||
+	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CERT) ||
+	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_KEY))
+		return -EINVAL;
+	err = khttps_nl_get_addr(a[KHTTPS_A_BIND], &cfg.addr, info->extack);
+	if (err)
+		return err;
+	cfg.cert = nla_data(a[KHTTPS_A_CERT]);
+	cfg.key = nla_data(a[KHTTPS_A_KEY]);
+	if (cfg.cert[0] != '/' || cfg.key[0] != '/') {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[cfg.cert[0] != '/' ? KHTTPS_A_CERT : KHTTPS_A_KEY],
+				    "khttps: certificate and key paths must be absolute");
+		return -EINVAL;
+	}
+	if (!!a[KHTTPS_A_BACKEND] == !!a[KHTTPS_A_QUEUE]) {
+		NL_SET_ERR_MSG(info->extack, "khttps: a binding needs either a backend or a queue");
+		return -EINVAL;
+	}
+	if (a[KHTTPS_A_BACKEND]) {
+		err = khttps_nl_get_addr(a[KHTTPS_A_BACKEND], &cfg.backend, info->extack);
+		if (err)
+			return err;
+	} else {
+		cfg.queue = nla_data(a[KHTTPS_A_QUEUE]);
+		if (!khttps_queue_name_ok(cfg.queue)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_QUEUE],
+					    "khttps: a queue name is letters, digits, '.', '_' and '-'");
+			return -EINVAL;
+		}
+	}
+	return khttps_listener_add(kn, &cfg, info->extack);
+}
+
+static int khttps_nl_binding_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct sockaddr_storage addr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_BIND))
+		return -EINVAL;
+	err = khttps_nl_get_addr(info->attrs[KHTTPS_A_BIND], &addr, info->extack);
+	if (err)
+		return err;
+	err = khttps_listener_del(kn, &addr);
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "khttps: no binding for this address and port");
+	return err;
+}
+
+static int khttps_nl_fill_binding(struct sk_buff *msg, struct khttps_binding *kb,
+				  u32 portid, u32 seq, int flags)
+{
+	void *hdr = genlmsg_put(msg, portid, seq, &khttps_genl_family, flags,
+				KHTTPS_CMD_BINDING_GET);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (khttps_nl_put_addr(msg, KHTTPS_A_BIND, &kb->kb_addr) ||
+	    nla_put_string(msg, KHTTPS_A_CERT, kb->kb_cert) ||
+	    nla_put_string(msg, KHTTPS_A_KEY, kb->kb_key) ||
+	    (kb->kb_backend.ss_family ?
+	     khttps_nl_put_addr(msg, KHTTPS_A_BACKEND, &kb->kb_backend) :
+	     nla_put_string(msg, KHTTPS_A_QUEUE, kb->kb_queue)) ||
+	    khttps_nl_put_stats(msg, &kb->kb_stats)) {
+		genlmsg_cancel(msg, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return 0;
+}
+
+static int khttps_nl_binding_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct khttps_net *kn = khttps_net(sock_net(skb->sk));
+	struct khttps_binding *kb;
+	long idx = 0, start = cb->args[0];
+
+	mutex_lock(&kn->kn_lock);
+	list_for_each_entry(kb, &kn->kn_bindings, kb_list) {
+		if (idx >= start &&
+		    khttps_nl_fill_binding(skb, kb, NETLINK_CB(cb->skb).portid,
+					   cb->nlh->nlmsg_seq, NLM_F_MULTI))
+			break;
+		idx++;
+	}
+	mutex_unlock(&kn->kn_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+static int khttps_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_iput(msg, info);
+	if (!hdr || khttps_nl_put_stats(msg, &kn->kn_stats)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/**
+ * khttps_netlink_notify_ready() - tell the workers that handshakes wait
+ * @kn: the namespace
+ *
+ * Context: process; kn_lock held.
+ */
+void khttps_netlink_notify_ready(struct khttps_net *kn)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &khttps_genl_family, 0, KHTTPS_CMD_HS_READY);
+	if (!hdr || nla_put_u32(msg, KHTTPS_A_PENDING, kn->kn_npending)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	/* No worker listening (-ESRCH) is fine: the timeout will count it. */
+	genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
+				KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
+}
+
+static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct khttps_conn *kc;
+	struct sk_buff *msg;
+	struct file *file;
+	void *hdr;
+	int fd, err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&kn->kn_lock);
+	kc = khttps_conn_take_pending(kn);
+	if (!kc) {
+		NL_SET_ERR_MSG(info->extack, "khttps: no handshake is waiting");
+		err = -EAGAIN;
+		goto err_unlock;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto err_requeue;
+	}
+	if (!kc->kc_file) {
+		/* User space will hold it: the socket must hold its netns. */
+		sk_net_refcnt_upgrade(kc->kc_sock->sk);
+		file = sock_alloc_file(kc->kc_sock, 0, NULL);
+		if (IS_ERR(file)) {
+			/* sock_alloc_file() released the socket. */
+			kc->kc_sock = NULL;
+			put_unused_fd(fd);
+			khttps_conn_close(kc, 0);
+			err = PTR_ERR(file);
+			goto err_unlock;
+		}
+		kc->kc_file = file;
+	}
+	hdr = genlmsg_iput(msg, info);
+	if (!hdr ||
+	    nla_put_u64_64bit(msg, KHTTPS_A_CONN_ID, kc->kc_id, KHTTPS_A_PAD) ||
+	    nla_put_s32(msg, KHTTPS_A_FD, fd) ||
+	    nla_put_string(msg, KHTTPS_A_CERT, kc->kc_binding->kb_cert) ||
+	    nla_put_string(msg, KHTTPS_A_KEY, kc->kc_binding->kb_key) ||
+	    khttps_nl_put_addr(msg, KHTTPS_A_BIND, &kc->kc_binding->kb_addr) ||
+	    (kc->kc_peer.ss_family && khttps_nl_put_addr(msg, KHTTPS_A_PEER, &kc->kc_peer))) {
+		put_unused_fd(fd);
+		err = -EMSGSIZE;
+		goto err_requeue;
+	}
+	genlmsg_end(msg, hdr);
+	kc->kc_portid = info->snd_portid;
+	fd_install(fd, get_file(kc->kc_file));
+	mutex_unlock(&kn->kn_lock);
+	return genlmsg_reply(msg, info);
+
+err_requeue:
+	khttps_conn_requeue(kc);
+err_unlock:
+	mutex_unlock(&kn->kn_lock);
+	nlmsg_free(msg);
+	return err;
+}
+
+static int khttps_nl_get_keys(struct nlattr *attr, struct khttps_keys *k,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KHTTPS_CRYPTO_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, KHTTPS_CRYPTO_A_MAX, attr, khttps_crypto_policy, extack);
+	if (err)
+		return err;
+	if (!tb[KHTTPS_CRYPTO_A_KEY] || !tb[KHTTPS_CRYPTO_A_IV] || !tb[KHTTPS_CRYPTO_A_REC_SEQ]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "khttps: keys need a key, an iv and a record sequence");
+		return -EINVAL;
+	}
+#define KHTTPS_KEY_FIELD(f, a)							\
+	do {									\
+		k->f = tb[a] ? nla_data(tb[a]) : NULL;				\
+		k->f##_len = tb[a] ? nla_len(tb[a]) : 0;			\
+	} while (0)
+	KHTTPS_KEY_FIELD(key, KHTTPS_CRYPTO_A_KEY);
+	KHTTPS_KEY_FIELD(iv, KHTTPS_CRYPTO_A_IV);
+	KHTTPS_KEY_FIELD(salt, KHTTPS_CRYPTO_A_SALT);
+	KHTTPS_KEY_FIELD(rec_seq, KHTTPS_CRYPTO_A_REC_SEQ);
+#undef KHTTPS_KEY_FIELD
+	return 0;
+}
+
+/* Key bytes must not linger in the request skb after DONE. */
+static void khttps_nl_wipe_keys(struct genl_info *info)
+{
+	static const int dirs[] = { KHTTPS_A_TX, KHTTPS_A_RX };
+	struct nlattr *a;
+	int i, rem;
+
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (!info->attrs[dirs[i]])
+			continue;
+		nla_for_each_nested(a, info->attrs[dirs[i]], rem)
+			memzero_explicit(nla_data(a), nla_len(a));
+	}
+}
+
+static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct nlattr **a = info->attrs;
+	struct khttps_keys tx, rx;
+	struct khttps_conn *kc;
+	int err, stat;
+	u32 status;
+
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CONN_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_STATUS)) {
+		err = -EINVAL;
+		goto out;
+	}
+	status = nla_get_u32(a[KHTTPS_A_STATUS]);
+	mutex_lock(&kn->kn_lock);
+	kc = khttps_conn_find(kn, nla_get_u64(a[KHTTPS_A_CONN_ID]));
+	if (!kc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_CONN_ID], "khttps: no such connection");
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if (kc->kc_state != KHTTPS_CONN_HANDSHAKE || kc->kc_portid != info->snd_portid) {
+		/* Only the worker that accepted it may finish it. */
+		NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_CONN_ID],
+				    "khttps: this connection is not in a handshake of this worker");
+		err = -EPERM;
+		goto out_unlock;
+	}
+	if (status != KHTTPS_HS_OK) {
+		khttps_conn_close(kc, KHTTPS_STAT_HS_FAILED);
+		err = 0;
+		goto out_unlock;
+	}
+	err = -EINVAL;
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_TLS_VERSION) ||
+	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CIPHER) ||
+	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_TX) || GENL_REQ_ATTR_CHECK(info, KHTTPS_A_RX))
+		goto out_fail;
+	err = khttps_nl_get_keys(a[KHTTPS_A_TX], &tx, info->extack);
+	if (!err)
+		err = khttps_nl_get_keys(a[KHTTPS_A_RX], &rx, info->extack);
+	if (!err)
+		err = khttps_ktls_install(kc, nla_get_u16(a[KHTTPS_A_TLS_VERSION]),
+					  nla_get_u16(a[KHTTPS_A_CIPHER]), &tx, &rx,
+					  info->extack);
+	if (!err) {
+		khttps_conn_established(kc);
+		goto out_unlock;
+	}
+out_fail:
+	/* Fail closed: a DONE that does not install keys ends the connection. */
+	stat = err == -ENOTCONN ? KHTTPS_STAT_CLIENT_GONE : KHTTPS_STAT_INSTALL_FAILED;
+	khttps_conn_close(kc, stat);
+out_unlock:
+	mutex_unlock(&kn->kn_lock);
+out:
+	khttps_nl_wipe_keys(info);
+	return err;
+}
+
 static const struct genl_ops khttps_genl_ops[] = {
 	{
 		.cmd	= KHTTPS_CMD_VERSION_GET,
 		.doit	= khttps_nl_version_doit,
-		.policy	= khttps_version_policy,
-		.maxattr = KHTTPS_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_BINDING_ADD,
+		.doit	= khttps_nl_binding_add_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_BINDING_DEL,
+		.doit	= khttps_nl_binding_del_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_BINDING_GET,
+		.start	= khttps_nl_dump_start,
+		.dumpit	= khttps_nl_binding_dumpit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_STATS_GET,
+		.doit	= khttps_nl_stats_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_HS_ACCEPT,
+		.doit	= khttps_nl_hs_accept_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_HS_DONE,
+		.doit	= khttps_nl_hs_done_doit,
 		.flags	= GENL_ADMIN_PERM,
 	},
 };
 
 static const struct genl_multicast_group khttps_genl_mcgrps[] = {
-	{ .name = KHTTPS_MCGRP_HANDSHAKE, .flags = GENL_MCAST_CAP_NET_ADMIN },
-	{ .name = KHTTPS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+	[KHTTPS_MCGRP_IDX_HANDSHAKE] = {
+		.name = KHTTPS_MCGRP_HANDSHAKE, .flags = GENL_MCAST_CAP_NET_ADMIN },
+	[KHTTPS_MCGRP_IDX_EVENTS] = {
+		.name = KHTTPS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family khttps_genl_family __ro_after_init = {
 	.name		= KHTTPS_GENL_NAME,
 	.version	= KHTTPS_API_VERSION,
+	.maxattr	= KHTTPS_A_MAX,
+	.policy		= khttps_policy,
 	.netnsok	= true,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
@@ -124,24 +580,47 @@ static struct genl_family khttps_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(khttps_genl_mcgrps),
 };
 
+/* A worker's netlink socket closed: fail the handshakes it held. */
+static int khttps_nl_release(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC && n->portid)
+		khttps_conn_worker_gone(khttps_net(n->net), n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block khttps_nl_notifier = {
+	.notifier_call = khttps_nl_release,
+};
+
 /**
  * khttps_netlink_init() - register the khttps generic-netlink family
  *
- * Context: module init.
- * Return: 0 or a negative errno from genl_register_family().
+ * Context: module init, after the pernet state exists.
+ * Return: 0 or a negative errno.
  */
 int __init khttps_netlink_init(void)
 {
-	return genl_register_family(&khttps_genl_family);
+	int err;
+
+	err = genl_register_family(&khttps_genl_family);
+	if (err)
+		return err;
+	err = netlink_register_notifier(&khttps_nl_notifier);
+	if (err)
+		genl_unregister_family(&khttps_genl_family);
+	return err;
 }
 
 /**
- * khttps_netlink_exit() - unregister the family
+ * khttps_netlink_exit() - unregister the family and the release notifier
  *
  * Context: module exit; no request is in flight once this returns.
  */
 void khttps_netlink_exit(void)
 {
+	netlink_unregister_notifier(&khttps_nl_notifier);
 	genl_unregister_family(&khttps_genl_family);
 }
 

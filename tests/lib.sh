@@ -3,6 +3,8 @@
 #   t_ok NAME / t_fail NAME WHY / t_skip NAME WHY
 #   t_check NAME CMD...      ok when CMD exits 0 (its output is shown on failure)
 #   t_log MSG                a diagnostic line
+#   t_wait SEC CMD...        retry CMD every 0.1 s until it succeeds, at most SEC s
+#   t_listening ADDR:PORT    true when a TCP socket listens there (ss -ltn)
 # Tests print their plan at the end (TAP allows it), so counts need no upkeep.
 T_N=0
 T_FAILED=0
@@ -29,6 +31,14 @@ t_check() {
 		t_fail "$name" "command failed: $*"
 	fi
 }
+t_wait() {
+	local end=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+	until "$@"; do
+		[ "$(date +%s%N)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -22,6 +23,7 @@
 #endif
 
 struct request_state {
+	uint32_t seq;		/* our request's; multicasts on the same socket differ */
 	khttps_nl_parse_fn parse;
 	void *arg;
 	struct khttps_nl *nl;
@@ -35,6 +37,8 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[KHTTPS_A_MAX + 1];
 	int err;
 
+	if (nlmsg_hdr(msg)->nlmsg_seq != st->seq)
+		return NL_OK;
 	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, KHTTPS_A_MAX, NULL);
 	if (err < 0) {
 		snprintf(st->nl->err, sizeof(st->nl->err), "malformed reply from the kernel: %s",
@@ -87,6 +91,16 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 		snprintf(st->nl->err, sizeof(st->nl->err), "%s", msg);
 	else
 		snprintf(st->nl->err, sizeof(st->nl->err), "%s", strerror(-e->error));
+	return NL_STOP;
+}
+
+/* NLMSG_DONE ends a dump (dumps get no ACK). */
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct request_state *st = arg;
+
+	(void)msg;
+	st->done = true;
 	return NL_STOP;
 }
 
@@ -163,19 +177,120 @@ void khttps_nl_close(struct khttps_nl *nl)
  *
  * Return: the message, or NULL on allocation failure.
  */
-struct nl_msg *khttps_nl_msg(struct khttps_nl *nl, uint8_t cmd)
+static struct nl_msg *khttps_nl_msg_flags(struct khttps_nl *nl, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, 0, cmd,
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, flags, cmd,
 			 KHTTPS_API_VERSION) ||
 	    nla_put_u32(msg, KHTTPS_A_API_VERSION, KHTTPS_API_VERSION) < 0) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	return msg;
+}
+
+struct nl_msg *khttps_nl_msg(struct khttps_nl *nl, uint8_t cmd)
+{
+	return khttps_nl_msg_flags(nl, cmd, 0);
+}
+
+/**
+ * khttps_nl_dump_msg() - a dump request for @cmd
+ * @nl: open handle
+ * @cmd: &enum khttps_cmd with a dump handler
+ *
+ * Return: the message, or NULL on allocation failure.
+ */
+struct nl_msg *khttps_nl_dump_msg(struct khttps_nl *nl, uint8_t cmd)
+{
+	return khttps_nl_msg_flags(nl, cmd, NLM_F_DUMP);
+}
+
+/**
+ * khttps_nl_put_addr() - an endpoint as a &enum khttps_addr_attr nest
+ * @msg: the message
+ * @type: the nest's attribute type
+ * @ss: AF_INET or AF_INET6 endpoint
+ *
+ * Return: 0 or a negative libnl error.
+ */
+int khttps_nl_put_addr(struct nl_msg *msg, int type, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+	const struct sockaddr_in *sin = (const void *)ss;
+	struct nlattr *nest = nla_nest_start(msg, type);
+	int err;
+
+	if (!nest)
+		return -NLE_NOMEM;
+	if (ss->ss_family == AF_INET)
+		err = nla_put(msg, KHTTPS_ADDR_A_IP, 4, &sin->sin_addr) ?:
+		      nla_put_u16(msg, KHTTPS_ADDR_A_PORT, ntohs(sin->sin_port));
+	else
+		err = nla_put(msg, KHTTPS_ADDR_A_IP, 16, &sin6->sin6_addr) ?:
+		      nla_put_u16(msg, KHTTPS_ADDR_A_PORT, ntohs(sin6->sin6_port));
+	if (err)
+		return err;
+	return nla_nest_end(msg, nest);
+}
+
+/**
+ * khttps_nl_get_addr() - read a &enum khttps_addr_attr nest
+ * @nest: the nest, or NULL
+ * @ss: filled in; ss_family AF_UNSPEC when @nest is absent or malformed
+ *
+ * Return: 0 or -EPROTO.
+ */
+int khttps_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (void *)ss;
+	struct sockaddr_in *sin = (void *)ss;
+	struct nlattr *tb[KHTTPS_ADDR_A_MAX + 1];
+
+	memset(ss, 0, sizeof(*ss));
+	if (!nest || nla_parse_nested(tb, KHTTPS_ADDR_A_MAX, nest, NULL) < 0 ||
+	    !tb[KHTTPS_ADDR_A_IP] || !tb[KHTTPS_ADDR_A_PORT])
+		return -EPROTO;
+	if (nla_len(tb[KHTTPS_ADDR_A_IP]) == 4) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, nla_data(tb[KHTTPS_ADDR_A_IP]), 4);
+		sin->sin_port = htons(nla_get_u16(tb[KHTTPS_ADDR_A_PORT]));
+	} else if (nla_len(tb[KHTTPS_ADDR_A_IP]) == 16) {
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, nla_data(tb[KHTTPS_ADDR_A_IP]), 16);
+		sin6->sin6_port = htons(nla_get_u16(tb[KHTTPS_ADDR_A_PORT]));
+	} else {
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/**
+ * khttps_stat_name() - the stable name of a counter, as --json prints it
+ * @stat: &enum khttps_stat
+ *
+ * Return: a static name, or NULL for an unknown counter.
+ */
+const char *khttps_stat_name(int stat)
+{
+	static const char *const names[__KHTTPS_STAT_MAX] = {
+		[KHTTPS_STAT_ACCEPTED]		= "accepted",
+		[KHTTPS_STAT_ACTIVE]		= "active",
+		[KHTTPS_STAT_PENDING]		= "pending",
+		[KHTTPS_STAT_HS_OK]		= "handshakes_ok",
+		[KHTTPS_STAT_HS_FAILED]		= "handshakes_failed",
+		[KHTTPS_STAT_HS_TIMEOUT]	= "handshake_timeouts",
+		[KHTTPS_STAT_REFUSED_PENDING]	= "refused_pending",
+		[KHTTPS_STAT_REFUSED_CONNS]	= "refused_connections",
+		[KHTTPS_STAT_WORKER_LOST]	= "worker_lost",
+		[KHTTPS_STAT_INSTALL_FAILED]	= "install_failed",
+		[KHTTPS_STAT_CLIENT_GONE]	= "client_gone",
+	};
+
+	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;
 }
 
 /**
@@ -204,9 +319,13 @@ int khttps_nl_request(struct khttps_nl *nl, struct nl_msg *msg,
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &st);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &st);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
 
 	err = nl_send_auto(nl->sk, msg);
+	st.seq = nlmsg_hdr(msg)->nlmsg_seq;
+	/* Requests may carry key material: wipe before the buffer is freed. */
+	explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 	nlmsg_free(msg);
 	if (err < 0) {
 		snprintf(nl->err, sizeof(nl->err), "netlink send failed: %s", nl_geterror(err));
@@ -243,6 +362,9 @@ int khttps_nl_join(struct khttps_nl *nl, const char *group)
 			 nl_geterror(id));
 		return -ENOENT;
 	}
+	/* A burst of notifications must not make a request fail with ENOBUFS. */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_NO_ENOBUFS, &(int){ 1 },
+		   sizeof(int));
 	err = nl_socket_add_membership(nl->sk, id);
 	if (err < 0) {
 		err = err == -NLE_PERM ? -EPERM : -EIO;

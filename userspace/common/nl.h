@@ -7,6 +7,7 @@
 #define KHTTPS_NL_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <linux/khttps.h>
@@ -23,6 +24,10 @@ typedef int (*khttps_nl_parse_fn)(struct nlattr **tb, void *arg);
 int khttps_nl_open(struct khttps_nl *nl);
 void khttps_nl_close(struct khttps_nl *nl);
 struct nl_msg *khttps_nl_msg(struct khttps_nl *nl, uint8_t cmd);
+struct nl_msg *khttps_nl_dump_msg(struct khttps_nl *nl, uint8_t cmd);
+int khttps_nl_put_addr(struct nl_msg *msg, int type, const struct sockaddr_storage *ss);
+int khttps_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss);
+const char *khttps_stat_name(int stat);
 int khttps_nl_request(struct khttps_nl *nl, struct nl_msg *msg,
 		      khttps_nl_parse_fn parse, void *arg);
 int khttps_nl_join(struct khttps_nl *nl, const char *group);

@@ -14,6 +14,11 @@ static const struct ctl_cmd {
 	int (*run)(int argc, char **argv, const struct ctl_opts *o);
 	const char *usage;
 } ctl_cmds[] = {
+	{ "binding", ctl_binding,
+	  "binding add ADDR:PORT cert CERT key KEY {backend HOST:PORT | queue NAME}\n"
+	  "  binding del ADDR:PORT\n"
+	  "  binding show       bindings with their counters" },
+	{ "stats", ctl_stats, "stats              counters of this network namespace" },
 	{ "version", ctl_version, "version            versions of khttpsctl and of the loaded khttps module" },
 };
 

@@ -1,34 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * khttpsd main loop: connect to the khttps family, check that the module
- * speaks this build's API, listen for handshake requests, and exit cleanly
- * on SIGTERM.
+ * khttpsd: check the module, then run N handshake worker processes and
+ * restart any that dies.  Workers are processes, not threads, so a crash
+ * in TLS code costs one worker's handshake (the kernel fails it and counts
+ * it) and nothing else.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
-#include <netlink/netlink.h>
+#include <sys/wait.h>
 
 #include "khttpsd.h"
 #include "nl.h"
 
+#define KD_MAX_WORKERS 256
+
+static volatile sig_atomic_t kd_stop, kd_reload, kd_child;
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: khttpsd [-f] [-w N]\n\n"
+		"usage: khttpsd [-f] [-w N] [-t DIR]...\n\n"
 		"The khttps handshake daemon: performs TLS handshakes for connections the\n"
 		"khttps module accepted, then hands the record keys to the kernel.\n\n"
 		"  -f, --foreground   stay in the foreground and log to stderr (default: syslog)\n"
-		"  -w, --workers N    handshake workers (1..256, default 4)\n"
+		"  -w, --workers N    handshake worker processes (1..256, default 4)\n"
+		"  -t, --trust DIR    read certificates and keys only below DIR (repeatable;\n"
+		"                     default /etc/khttps and /etc/ssl)\n"
 		"  -V, --version      print the version and exit\n"
 		"  -h, --help         this text\n\n"
-		"Signals: SIGTERM or SIGINT exit, SIGHUP reloads.\n");
+		"Signals: SIGTERM or SIGINT exit, SIGHUP reloads certificates.\n");
 }
 
 static int parse_workers(const char *s, unsigned int *out)
@@ -38,67 +45,96 @@ static int parse_workers(const char *s, unsigned int *out)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > 256)
+	if (errno || *end || end == s || v < 1 || v > KD_MAX_WORKERS)
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
 }
 
-static int block_signals(void)
+static void on_signal(int sig)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig == SIGHUP)
+		kd_reload = 1;
+	else if (sig == SIGCHLD)
+		kd_child = 1;
+	else
+		kd_stop = 1;
 }
 
-/* Returns 0 to go on, 1 to exit cleanly. */
-static int on_signal(int sfd)
+static pid_t spawn(const struct kd_config *cfg)
 {
-	struct signalfd_siginfo si;
+	pid_t pid = fork();
 
-	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			kd_log(LOG_INFO, "SIGHUP: nothing cached to reload");
-			break;
-		default:
-			kd_log(LOG_INFO, "signal %u: exiting", si.ssi_signo);
-			return 1;
-		}
+	if (pid == 0) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		/* Signals stay blocked (the supervisor's mask) until the
+		 * worker has its own handlers; kd_worker_run() unblocks them. */
+		sigaction(SIGCHLD, &dfl, NULL);
+		_exit(kd_worker_run(cfg));
 	}
-	return 0;
+	if (pid < 0)
+		kd_log(LOG_ERR, "fork: %s", strerror(errno));
+	return pid;
 }
 
-static int run(struct khttps_nl *nl, int sfd)
+static int supervise(const struct kd_config *cfg)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = sfd, .events = POLLIN },
-		{ .fd = nl_socket_get_fd(nl->sk), .events = POLLIN },
-	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	pid_t pids[KD_MAX_WORKERS] = { 0 };
+	time_t last_death = 0;
+	unsigned int i, deaths = 0;
+	sigset_t mask, old;
 
-	/* Notifications carry no sequence number of ours. */
-	nl_socket_disable_seq_check(nl->sk);
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	for (i = 0; i < cfg->workers; i++)
+		pids[i] = spawn(cfg);
+	while (!kd_stop) {
+		sigsuspend(&old);
+		if (kd_reload) {
+			kd_reload = 0;
+			kd_log(LOG_INFO, "SIGHUP: workers reload certificates");
+			for (i = 0; i < cfg->workers; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGHUP);
+		}
+		if (!kd_child)
+			continue;
+		kd_child = 0;
+		for (i = 0; i < cfg->workers; i++) {
+			int status;
+
+			if (pids[i] <= 0 || waitpid(pids[i], &status, WNOHANG) != pids[i])
 				continue;
-			kd_log(LOG_ERR, "poll: %s", strerror(errno));
-			return 1;
-		}
-		if ((pfd[0].revents & POLLIN) && on_signal(sfd))
-			return 0;
-		if (pfd[1].revents & POLLIN) {
-			/* No handshake requests exist in this API version yet: drain. */
-			if (nl_recvmsgs_default(nl->sk) < 0)
-				kd_log(LOG_WARNING, "netlink receive failed");
+			kd_log(LOG_WARNING, "worker %d %s %d: restarting it", (int)pids[i],
+			       WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+			       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			/* A worker that dies at once every time must not spin the CPU. */
+			if (time(NULL) - last_death < 1 && ++deaths > 10)
+				sleep(1);
+			else if (time(NULL) - last_death >= 1)
+				deaths = 0;
+			last_death = time(NULL);
+			pids[i] = spawn(cfg);
 		}
 	}
+	for (i = 0; i < cfg->workers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (i = 0; i < cfg->workers; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+	kd_log(LOG_INFO, "exiting");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -106,27 +142,40 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "trust", required_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned int workers = 4;
-	bool foreground = false;
+	struct kd_config cfg = { .workers = 4 };
 	struct khttps_version v;
 	struct khttps_nl nl;
-	int c, sfd, err;
+	char *real;
+	int c, err;
 
-	while ((c = getopt_long(argc, argv, "fw:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fw:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			foreground = true;
+			cfg.foreground = true;
 			break;
 		case 'w':
-			if (parse_workers(optarg, &workers)) {
-				fprintf(stderr, "khttpsd: --workers wants a number from 1 to 256, not '%s'\n",
-					optarg);
+			if (parse_workers(optarg, &cfg.workers)) {
+				fprintf(stderr, "khttpsd: --workers wants a number from 1 to %d, not '%s'\n",
+					KD_MAX_WORKERS, optarg);
 				return 2;
 			}
+			break;
+		case 't':
+			real = realpath(optarg, NULL);
+			if (!real) {
+				fprintf(stderr, "khttpsd: --trust %s: %s\n", optarg, strerror(errno));
+				return 2;
+			}
+			if (cfg.ntrust == KD_MAX_TRUST) {
+				fprintf(stderr, "khttpsd: at most %d --trust directories\n", KD_MAX_TRUST);
+				return 2;
+			}
+			cfg.trust[cfg.ntrust++] = real;
 			break;
 		case 'V':
 			printf("khttpsd %s (api %d)\n", KHTTPS_VERSION, KHTTPS_API_VERSION);
@@ -143,32 +192,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "khttpsd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (!cfg.ntrust) {
+		cfg.trust[cfg.ntrust++] = "/etc/khttps";
+		cfg.trust[cfg.ntrust++] = "/etc/ssl";
+	}
 
-	kd_log_init(foreground);
+	kd_log_init(cfg.foreground);
 	err = khttps_nl_open(&nl);
 	if (!err)
 		err = khttps_nl_version(&nl, &v);
 	if (!err)
 		err = khttps_nl_join(&nl, KHTTPS_MCGRP_HANDSHAKE);
+	khttps_nl_close(&nl);
 	if (err) {
-		kd_log(LOG_ERR, "%s%s", nl.err,
-		       err == -EPERM ? " (khttpsd needs CAP_NET_ADMIN)" : "");
-		khttps_nl_close(&nl);
+		kd_log(LOG_ERR, "%s%s", nl.err, err == -EPERM ? " (khttpsd needs CAP_NET_ADMIN)" : "");
 		return 1;
 	}
-	if (!foreground && daemon(0, 0)) {
+	if (!cfg.foreground && daemon(0, 0)) {
 		kd_log(LOG_ERR, "daemon: %s", strerror(errno));
 		return 1;
 	}
-	sfd = block_signals();
-	if (sfd < 0) {
-		kd_log(LOG_ERR, "signalfd: %s", strerror(errno));
-		return 1;
-	}
 	kd_log(LOG_INFO, "khttpsd %s ready: module %s (api %u) on kernel %s, %u workers",
-	       KHTTPS_VERSION, v.module, v.api, v.kernel, workers);
-	err = run(&nl, sfd);
-	khttps_nl_close(&nl);
-	close(sfd);
-	return err;
+	       KHTTPS_VERSION, v.module, v.api, v.kernel, cfg.workers);
+	return supervise(&cfg);
 }

@@ -40,10 +40,47 @@
  * @KHTTPS_CMD_VERSION_GET: any admin tool -> kernel, do.  Request: optional
  *	%KHTTPS_A_API_VERSION (the caller's).  Reply: %KHTTPS_A_API_VERSION,
  *	%KHTTPS_A_MODULE_VERSION, %KHTTPS_A_KERNEL_RELEASE, %KHTTPS_A_CAPS.
+ * @KHTTPS_CMD_BINDING_ADD: khttpsctl -> kernel, do.  Request:
+ *	%KHTTPS_A_BIND (where to listen), %KHTTPS_A_CERT and %KHTTPS_A_KEY
+ *	(absolute paths the daemon will read), and exactly one of
+ *	%KHTTPS_A_BACKEND (forward mode) or %KHTTPS_A_QUEUE (queue mode).
+ *	The kernel opens the listener before it answers: EADDRINUSE when the
+ *	port is taken, EEXIST when the binding exists.  Reply: ack.
+ * @KHTTPS_CMD_BINDING_DEL: khttpsctl -> kernel, do.  Request: %KHTTPS_A_BIND.
+ *	Closes the listener; connections already accepted go on.  Reply: ack,
+ *	or ENOENT.
+ * @KHTTPS_CMD_BINDING_GET: khttpsctl -> kernel, dump.  One message per
+ *	binding: %KHTTPS_A_BIND, %KHTTPS_A_CERT, %KHTTPS_A_KEY,
+ *	%KHTTPS_A_BACKEND or %KHTTPS_A_QUEUE, %KHTTPS_A_STATS.
+ * @KHTTPS_CMD_STATS_GET: khttpsctl -> kernel, do.  Reply: %KHTTPS_A_STATS
+ *	(the namespace's totals).
+ * @KHTTPS_CMD_HS_READY: kernel -> %KHTTPS_MCGRP_HANDSHAKE, notification:
+ *	handshakes wait; %KHTTPS_A_PENDING says how many.  Workers answer with
+ *	%KHTTPS_CMD_HS_ACCEPT.
+ * @KHTTPS_CMD_HS_ACCEPT: khttpsd worker -> kernel, do.  Takes the oldest
+ *	waiting connection.  Reply: %KHTTPS_A_CONN_ID, %KHTTPS_A_FD (the
+ *	connection's socket, now an O_CLOEXEC fd of the calling process),
+ *	%KHTTPS_A_CERT, %KHTTPS_A_KEY, %KHTTPS_A_PEER, %KHTTPS_A_BIND.  EAGAIN
+ *	when nothing waits.  The connection belongs to the caller's netlink
+ *	port from now on: if that socket closes, the connection is failed.
+ * @KHTTPS_CMD_HS_DONE: khttpsd worker -> kernel, do.  Request:
+ *	%KHTTPS_A_CONN_ID and %KHTTPS_A_STATUS; on success (status 0) also
+ *	%KHTTPS_A_TLS_VERSION, %KHTTPS_A_CIPHER, %KHTTPS_A_TX, %KHTTPS_A_RX and
+ *	optionally %KHTTPS_A_SNI, %KHTTPS_A_ALPN.  The worker must have closed
+ *	its fd first (EBUSY otherwise).  The kernel installs the keys with kTLS
+ *	and wipes them, also in the request.  Reply: ack; on any error the
+ *	connection is closed and counted.
  */
 enum khttps_cmd {
 	KHTTPS_CMD_UNSPEC,
 	KHTTPS_CMD_VERSION_GET,
+	KHTTPS_CMD_BINDING_ADD,
+	KHTTPS_CMD_BINDING_DEL,
+	KHTTPS_CMD_BINDING_GET,
+	KHTTPS_CMD_STATS_GET,
+	KHTTPS_CMD_HS_READY,
+	KHTTPS_CMD_HS_ACCEPT,
+	KHTTPS_CMD_HS_DONE,
 
 	__KHTTPS_CMD_MAX,
 	KHTTPS_CMD_MAX = __KHTTPS_CMD_MAX - 1
@@ -56,6 +93,27 @@ enum khttps_cmd {
  * @KHTTPS_A_MODULE_VERSION: NUL-terminated string, khttps.ko's version
  * @KHTTPS_A_KERNEL_RELEASE: NUL-terminated string, the running kernel's release
  * @KHTTPS_A_CAPS: u32, bitmask of &enum khttps_cap the module implements
+ * @KHTTPS_A_BIND: nest, &enum khttps_addr_attr: a binding's listening address
+ * @KHTTPS_A_CERT: string, absolute path of the certificate (PEM)
+ * @KHTTPS_A_KEY: string, absolute path of the private key (PEM)
+ * @KHTTPS_A_BACKEND: nest, &enum khttps_addr_attr: forward-mode backend
+ * @KHTTPS_A_QUEUE: string, queue-mode accept queue name (1..31 bytes of
+ *	[A-Za-z0-9._-])
+ * @KHTTPS_A_STATS: nest of u64 counters, attribute type = &enum khttps_stat
+ * @KHTTPS_A_PENDING: u32, handshakes waiting for a worker
+ * @KHTTPS_A_CONN_ID: u64, a connection's id, unique in its namespace
+ * @KHTTPS_A_FD: s32, a file descriptor installed in the receiving process
+ * @KHTTPS_A_PEER: nest, &enum khttps_addr_attr: the client's address
+ * @KHTTPS_A_STATUS: u32, handshake result: 0 for success, otherwise an
+ *	&enum khttps_hs_status
+ * @KHTTPS_A_TLS_VERSION: u16, TLS_1_2_VERSION or TLS_1_3_VERSION (linux/tls.h)
+ * @KHTTPS_A_CIPHER: u16, TLS_CIPHER_AES_GCM_128, TLS_CIPHER_AES_GCM_256 or
+ *	TLS_CIPHER_CHACHA20_POLY1305 (linux/tls.h)
+ * @KHTTPS_A_TX: nest, &enum khttps_crypto_attr: server-to-client keys
+ * @KHTTPS_A_RX: nest, &enum khttps_crypto_attr: client-to-server keys
+ * @KHTTPS_A_SNI: string, the server name the client asked for (<= 255)
+ * @KHTTPS_A_ALPN: string, the negotiated ALPN protocol (<= 255)
+ * @KHTTPS_A_PAD: padding for 64-bit attributes
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -63,9 +121,122 @@ enum khttps_attr {
 	KHTTPS_A_MODULE_VERSION,
 	KHTTPS_A_KERNEL_RELEASE,
 	KHTTPS_A_CAPS,
+	KHTTPS_A_BIND,
+	KHTTPS_A_CERT,
+	KHTTPS_A_KEY,
+	KHTTPS_A_BACKEND,
+	KHTTPS_A_QUEUE,
+	KHTTPS_A_STATS,
+	KHTTPS_A_PENDING,
+	KHTTPS_A_CONN_ID,
+	KHTTPS_A_FD,
+	KHTTPS_A_PEER,
+	KHTTPS_A_STATUS,
+	KHTTPS_A_TLS_VERSION,
+	KHTTPS_A_CIPHER,
+	KHTTPS_A_TX,
+	KHTTPS_A_RX,
+	KHTTPS_A_SNI,
+	KHTTPS_A_ALPN,
+	KHTTPS_A_PAD,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
+};
+
+/**
+ * enum khttps_addr_attr - an IP endpoint (nested)
+ * @KHTTPS_ADDR_A_UNSPEC: never used
+ * @KHTTPS_ADDR_A_IP: binary, 4 bytes (IPv4) or 16 bytes (IPv6), network order;
+ *	all zeroes is the wildcard of that family
+ * @KHTTPS_ADDR_A_PORT: u16, host order, 1..65535
+ */
+enum khttps_addr_attr {
+	KHTTPS_ADDR_A_UNSPEC,
+	KHTTPS_ADDR_A_IP,
+	KHTTPS_ADDR_A_PORT,
+
+	__KHTTPS_ADDR_A_MAX,
+	KHTTPS_ADDR_A_MAX = __KHTTPS_ADDR_A_MAX - 1
+};
+
+/**
+ * enum khttps_crypto_attr - one direction's record keys (nested)
+ *
+ * Lengths must match the cipher: AES-GCM-128 key 16, AES-GCM-256 key 32,
+ * both with salt 4 and iv 8; CHACHA20-POLY1305 key 32, iv 12 and no salt.
+ * The kernel wipes these bytes once read.
+ *
+ * @KHTTPS_CRYPTO_A_UNSPEC: never used
+ * @KHTTPS_CRYPTO_A_KEY: binary, the traffic key
+ * @KHTTPS_CRYPTO_A_IV: binary, for TLS 1.3 GCM the last 8 bytes of the
+ *	write IV; for TLS 1.2 GCM the first explicit nonce (the sequence
+ *	number); for ChaCha20 the whole 12-byte IV
+ * @KHTTPS_CRYPTO_A_SALT: binary, GCM only: the first 4 bytes of the write IV
+ *	(TLS 1.3) or the implicit IV (TLS 1.2)
+ * @KHTTPS_CRYPTO_A_REC_SEQ: binary, 8 bytes: the next record's sequence
+ *	number, big endian
+ */
+enum khttps_crypto_attr {
+	KHTTPS_CRYPTO_A_UNSPEC,
+	KHTTPS_CRYPTO_A_KEY,
+	KHTTPS_CRYPTO_A_IV,
+	KHTTPS_CRYPTO_A_SALT,
+	KHTTPS_CRYPTO_A_REC_SEQ,
+
+	__KHTTPS_CRYPTO_A_MAX,
+	KHTTPS_CRYPTO_A_MAX = __KHTTPS_CRYPTO_A_MAX - 1
+};
+
+/**
+ * enum khttps_hs_status - why a handshake failed (%KHTTPS_A_STATUS)
+ * @KHTTPS_HS_OK: success, keys follow
+ * @KHTTPS_HS_TLS_ERROR: the TLS handshake failed (bad client, no shared cipher...)
+ * @KHTTPS_HS_CERT_ERROR: the binding's certificate or key could not be used
+ * @KHTTPS_HS_INTERNAL: the daemon failed (out of memory, key export...)
+ */
+enum khttps_hs_status {
+	KHTTPS_HS_OK,
+	KHTTPS_HS_TLS_ERROR,
+	KHTTPS_HS_CERT_ERROR,
+	KHTTPS_HS_INTERNAL,
+
+	__KHTTPS_HS_MAX,
+};
+
+/**
+ * enum khttps_stat - counters (%KHTTPS_A_STATS), per binding and per namespace
+ * @KHTTPS_STAT_UNSPEC: never used
+ * @KHTTPS_STAT_ACCEPTED: TCP connections accepted
+ * @KHTTPS_STAT_ACTIVE: connections open now (a gauge)
+ * @KHTTPS_STAT_PENDING: connections waiting for or in a handshake now (a gauge)
+ * @KHTTPS_STAT_HS_OK: handshakes completed and keys installed
+ * @KHTTPS_STAT_HS_FAILED: handshakes the daemon reported failed
+ * @KHTTPS_STAT_HS_TIMEOUT: handshakes not done within handshake_timeout_ms
+ * @KHTTPS_STAT_REFUSED_PENDING: refused: max_pending_handshakes reached
+ * @KHTTPS_STAT_REFUSED_CONNS: refused: max_connections reached
+ * @KHTTPS_STAT_WORKER_LOST: handshakes failed because their worker went away
+ * @KHTTPS_STAT_INSTALL_FAILED: keys refused or kTLS install failed
+ * @KHTTPS_STAT_CLIENT_GONE: the client closed before its keys were installed
+ * @KHTTPS_STAT_PAD: padding
+ */
+enum khttps_stat {
+	KHTTPS_STAT_UNSPEC,
+	KHTTPS_STAT_ACCEPTED,
+	KHTTPS_STAT_ACTIVE,
+	KHTTPS_STAT_PENDING,
+	KHTTPS_STAT_HS_OK,
+	KHTTPS_STAT_HS_FAILED,
+	KHTTPS_STAT_HS_TIMEOUT,
+	KHTTPS_STAT_REFUSED_PENDING,
+	KHTTPS_STAT_REFUSED_CONNS,
+	KHTTPS_STAT_WORKER_LOST,
+	KHTTPS_STAT_INSTALL_FAILED,
+	KHTTPS_STAT_CLIENT_GONE,
+	KHTTPS_STAT_PAD,
+
+	__KHTTPS_STAT_MAX,
+	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
 };
 
 /**

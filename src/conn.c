@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khttps: the connection table, the pending-handshake list, handshake
+ * timeouts and counters.
+ *
+ * A connection holds one reference for the table and one while its timeout
+ * work is queued; it is freed, and its socket closed, at the last put.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <net/sock.h>
+
+#include "khttps.h"
+
+/**
+ * khttps_stat_inc() - count an event for a namespace and, if given, a binding
+ * @kn: the namespace
+ * @kb: the binding, or NULL
+ * @stat: &enum khttps_stat
+ *
+ * Context: any.
+ */
+void khttps_stat_inc(struct khttps_net *kn, struct khttps_binding *kb, int stat)
+{
+	atomic64_inc(&kn->kn_stats.st[stat]);
+	if (kb)
+		atomic64_inc(&kb->kb_stats.st[stat]);
+}
+
+/**
+ * khttps_stat_dec() - lower a gauge (%KHTTPS_STAT_ACTIVE, %KHTTPS_STAT_PENDING)
+ * @kn: the namespace
+ * @kb: the binding, or NULL
+ * @stat: &enum khttps_stat
+ *
+ * Context: any.
+ */
+void khttps_stat_dec(struct khttps_net *kn, struct khttps_binding *kb, int stat)
+{
+	atomic64_dec(&kn->kn_stats.st[stat]);
+	if (kb)
+		atomic64_dec(&kb->kb_stats.st[stat]);
+}
+
+static void khttps_conn_free(struct khttps_conn *kc)
+{
+	/* Once the socket has a file, the file owns it. */
+	if (kc->kc_file)
+		fput(kc->kc_file);
+	else if (kc->kc_sock)
+		sock_release(kc->kc_sock);
+	khttps_binding_put(kc->kc_binding);
+	kfree(kc);
+}
+
+static void khttps_conn_put(struct khttps_conn *kc)
+{
+	if (refcount_dec_and_test(&kc->kc_ref))
+		khttps_conn_free(kc);
+}
+
+static void khttps_conn_timeout(struct work_struct *work)
+{
+	struct khttps_conn *kc = container_of(to_delayed_work(work), struct khttps_conn,
+					      kc_timeout);
+	struct khttps_net *kn = kc->kc_kn;
+
+	mutex_lock(&kn->kn_lock);
+	if (kc->kc_state == KHTTPS_CONN_WAITING || kc->kc_state == KHTTPS_CONN_HANDSHAKE)
+		khttps_conn_close(kc, KHTTPS_STAT_HS_TIMEOUT);
+	mutex_unlock(&kn->kn_lock);
+	khttps_conn_put(kc);	/* the timeout's reference */
+}
+
+/**
+ * khttps_conn_new() - track a freshly accepted connection until a worker takes it
+ * @kb: the binding whose listener accepted it
+ * @sock: the accepted socket; consumed (kept or released)
+ *
+ * Refuses (closes and counts) the connection when the namespace is at
+ * max_connections or max_pending_handshakes.  Wakes the workers.
+ *
+ * Context: process; takes kn_lock.
+ */
+void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
+{
+	struct khttps_net *kn = kb->kb_kn;
+	struct khttps_conn *kc;
+	int refuse = 0, err;
+
+	khttps_stat_inc(kn, kb, KHTTPS_STAT_ACCEPTED);
+	kc = kzalloc(sizeof(*kc), GFP_KERNEL);
+	if (!kc) {
+		sock_release(sock);
+		return;
+	}
+	refcount_set(&kc->kc_ref, 1);
+	kc->kc_kn = kn;
+	kc->kc_sock = sock;
+	kc->kc_state = KHTTPS_CONN_WAITING;
+	INIT_LIST_HEAD(&kc->kc_pending);
+	INIT_DELAYED_WORK(&kc->kc_timeout, khttps_conn_timeout);
+	refcount_inc(&kb->kb_ref);
+	kc->kc_binding = kb;
+	if (kernel_getpeername(sock, (struct sockaddr *)&kc->kc_peer) < 0)
+		kc->kc_peer.ss_family = AF_UNSPEC;
+
+	mutex_lock(&kn->kn_lock);
+	if (kn->kn_dying)
+		refuse = -1;
+	else if (kn->kn_nconns >= khttps_param(max_connections))
+		refuse = KHTTPS_STAT_REFUSED_CONNS;
+	else if (kn->kn_npending >= khttps_param(max_pending_handshakes))
+		refuse = KHTTPS_STAT_REFUSED_PENDING;
+	if (refuse) {
+		mutex_unlock(&kn->kn_lock);
+		if (refuse > 0)
+			khttps_stat_inc(kn, kb, refuse);
+		khttps_conn_put(kc);
+		return;
+	}
+	kc->kc_id = ++kn->kn_next_id;
+	err = xa_insert(&kn->kn_conns, kc->kc_id, kc, GFP_KERNEL);
+	if (err) {
+		mutex_unlock(&kn->kn_lock);
+		khttps_conn_put(kc);
+		return;
+	}
+	kn->kn_nconns++;
+	kn->kn_npending++;
+	khttps_stat_inc(kn, kb, KHTTPS_STAT_ACTIVE);
+	khttps_stat_inc(kn, kb, KHTTPS_STAT_PENDING);
+	list_add_tail(&kc->kc_pending, &kn->kn_pending);
+	refcount_inc(&kc->kc_ref);
+	queue_delayed_work(khttps_wq, &kc->kc_timeout,
+			   msecs_to_jiffies(khttps_param(handshake_timeout_ms)));
+	khttps_netlink_notify_ready(kn);
+	mutex_unlock(&kn->kn_lock);
+}
+
+/**
+ * khttps_conn_take_pending() - the oldest connection waiting for a worker
+ * @kn: the namespace
+ *
+ * Return: the connection, now in HANDSHAKE state, or NULL.
+ * Context: kn_lock held.
+ */
+struct khttps_conn *khttps_conn_take_pending(struct khttps_net *kn)
+{
+	struct khttps_conn *kc;
+
+	lockdep_assert_held(&kn->kn_lock);
+	kc = list_first_entry_or_null(&kn->kn_pending, struct khttps_conn, kc_pending);
+	if (kc) {
+		list_del_init(&kc->kc_pending);
+		kc->kc_state = KHTTPS_CONN_HANDSHAKE;
+	}
+	return kc;
+}
+
+/**
+ * khttps_conn_requeue() - put a connection back at the head of the queue
+ * @kc: a connection taken with khttps_conn_take_pending() and not handed out
+ *
+ * Context: kn_lock held.
+ */
+void khttps_conn_requeue(struct khttps_conn *kc)
+{
+	lockdep_assert_held(&kc->kc_kn->kn_lock);
+	kc->kc_state = KHTTPS_CONN_WAITING;
+	list_add(&kc->kc_pending, &kc->kc_kn->kn_pending);
+}
+
+/**
+ * khttps_conn_find() - look a connection up by id
+ * @kn: the namespace
+ * @id: the connection id
+ *
+ * Return: the connection or NULL; valid while kn_lock is held.
+ * Context: kn_lock held.
+ */
+struct khttps_conn *khttps_conn_find(struct khttps_net *kn, u64 id)
+{
+	lockdep_assert_held(&kn->kn_lock);
+	return xa_load(&kn->kn_conns, id);
+}
+
+static void khttps_conn_handshake_over(struct khttps_conn *kc)
+{
+	struct khttps_net *kn = kc->kc_kn;
+
+	kn->kn_npending--;
+	khttps_stat_dec(kn, kc->kc_binding, KHTTPS_STAT_PENDING);
+	if (cancel_delayed_work(&kc->kc_timeout))
+		khttps_conn_put(kc);
+}
+
+/**
+ * khttps_conn_established() - the keys are installed: stop the handshake clock
+ * @kc: a connection in HANDSHAKE state
+ *
+ * Context: kn_lock held.
+ */
+void khttps_conn_established(struct khttps_conn *kc)
+{
+	lockdep_assert_held(&kc->kc_kn->kn_lock);
+	khttps_conn_handshake_over(kc);
+	kc->kc_state = KHTTPS_CONN_ESTABLISHED;
+	khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_HS_OK);
+}
+
+/**
+ * khttps_conn_close() - take a connection out of the table and close it
+ * @kc: the connection, in any state but CLOSED
+ * @stat: the counter that says why (&enum khttps_stat), or 0
+ *
+ * A worker may still hold the socket's fd: shutting the socket down makes
+ * its handshake fail at once; the socket goes when the last file ref does.
+ *
+ * Context: kn_lock held; @kc may be freed on return.
+ */
+void khttps_conn_close(struct khttps_conn *kc, int stat)
+{
+	struct khttps_net *kn = kc->kc_kn;
+
+	lockdep_assert_held(&kn->kn_lock);
+	if (kc->kc_state == KHTTPS_CONN_CLOSED)
+		return;
+	if (kc->kc_state == KHTTPS_CONN_WAITING || kc->kc_state == KHTTPS_CONN_HANDSHAKE)
+		khttps_conn_handshake_over(kc);
+	list_del_init(&kc->kc_pending);
+	kc->kc_state = KHTTPS_CONN_CLOSED;
+	xa_erase(&kn->kn_conns, kc->kc_id);
+	kn->kn_nconns--;
+	khttps_stat_dec(kn, kc->kc_binding, KHTTPS_STAT_ACTIVE);
+	if (stat)
+		khttps_stat_inc(kn, kc->kc_binding, stat);
+	kernel_sock_shutdown(kc->kc_sock, SHUT_RDWR);
+	khttps_conn_put(kc);	/* the table's reference */
+}
+
+/**
+ * khttps_conn_close_all() - close every connection of a namespace
+ * @kn: the namespace, marked dying so no new connection enters
+ *
+ * Context: process; takes kn_lock; waits for timeouts that already run.
+ */
+void khttps_conn_close_all(struct khttps_net *kn)
+{
+	struct khttps_conn *kc;
+	unsigned long id;
+
+	mutex_lock(&kn->kn_lock);
+	xa_for_each(&kn->kn_conns, id, kc)
+		khttps_conn_close(kc, 0);
+	mutex_unlock(&kn->kn_lock);
+	/* A timeout that was running holds the last ref of its conn. */
+	flush_workqueue(khttps_wq);
+}
+
+/**
+ * khttps_conn_worker_gone() - fail the handshakes a vanished worker held
+ * @kn: the namespace
+ * @portid: the worker's netlink port
+ *
+ * The worker had the socket and its TLS state: the handshake cannot resume
+ * elsewhere, so the connection is closed and counted.
+ *
+ * Context: process; takes kn_lock.
+ */
+void khttps_conn_worker_gone(struct khttps_net *kn, u32 portid)
+{
+	struct khttps_conn *kc;
+	unsigned long id;
+
+	mutex_lock(&kn->kn_lock);
+	xa_for_each(&kn->kn_conns, id, kc)
+		if (kc->kc_state == KHTTPS_CONN_HANDSHAKE && kc->kc_portid == portid)
+			khttps_conn_close(kc, KHTTPS_STAT_WORKER_LOST);
+	mutex_unlock(&kn->kn_lock);
+}

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The OpenSSL 3 handshake engine: TLS 1.2 (ECDHE, AEAD only) and 1.3 with
+ * the suites kTLS runs, on a socket the kernel lent us.  It derives the
+ * record keys itself and counts the records OpenSSL sent and read under
+ * them, so the kernel can take over at the right sequence numbers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <linux/tls.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "keys.h"
+#include "khttpsd.h"
+#include <linux/khttps.h>
+
+#define KD_HANDSHAKE_LIMIT_MS 60000	/* backstop: the kernel's timeout comes first */
+#define KD_CACHE_SIZE 32
+
+static const char kd_tls12_ciphers[] =
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+static const char kd_tls13_suites[] =
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+/* Per-connection state the callbacks fill in. */
+struct kd_conn {
+	bool tx_switched, rx_switched;	/* the traffic keys are in use */
+	uint64_t tx_records, rx_records;	/* records under them so far */
+	uint8_t client_secret[48], server_secret[48];
+	size_t client_secret_len, server_secret_len;
+};
+
+static struct kd_ctx_entry {
+	char cert[PATH_MAX], key[PATH_MAX];
+	struct timespec cert_mtime, key_mtime;
+	ino_t cert_ino, key_ino;
+	SSL_CTX *ctx;
+} kd_cache[KD_CACHE_SIZE];
+static int kd_cache_next;
+
+static int kd_conn_index = -1;
+
+/*
+ * Count every record header after the key change: for TLS 1.3 our own and
+ * the client's Finished switch to traffic keys; for TLS 1.2 the
+ * ChangeCipherSpec does (Finished is the first record under the new keys).
+ */
+static void kd_msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+		      SSL *ssl, void *arg)
+{
+	struct kd_conn *c = arg;
+	const uint8_t *b = buf;
+
+	(void)version;
+	if (content_type == SSL3_RT_HEADER) {
+		if (write_p && c->tx_switched)
+			c->tx_records++;
+		else if (!write_p && c->rx_switched)
+			c->rx_records++;
+		return;
+	}
+	if (SSL_version(ssl) == TLS1_3_VERSION) {
+		if (content_type == SSL3_RT_HANDSHAKE && len > 0 && b[0] == SSL3_MT_FINISHED) {
+			if (write_p)
+				c->tx_switched = true;
+			else
+				c->rx_switched = true;
+		}
+	} else if (content_type == SSL3_RT_CHANGE_CIPHER_SPEC) {
+		if (write_p)
+			c->tx_switched = true;
+		else
+			c->rx_switched = true;
+	}
+}
+
+static int kd_unhex(const char *hex, uint8_t *out, size_t max, size_t *len)
+{
+	size_t n = strlen(hex) / 2, i;
+
+	if (n > max || strlen(hex) % 2)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned int v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	*len = n;
+	return 0;
+}
+
+/* TLS 1.3 traffic secrets arrive as NSS key-log lines. */
+static void kd_keylog_cb(const SSL *ssl, const char *line)
+{
+	struct kd_conn *c = SSL_get_ex_data(ssl, kd_conn_index);
+	const char *sp;
+
+	if (!c)
+		return;
+	if (!strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) && (sp = strchr(line + 24, ' ')))
+		kd_unhex(sp + 1, c->client_secret, sizeof(c->client_secret), &c->client_secret_len);
+	else if (!strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24) && (sp = strchr(line + 24, ' ')))
+		kd_unhex(sp + 1, c->server_secret, sizeof(c->server_secret), &c->server_secret_len);
+}
+
+/* http/1.1 unless the binding says otherwise (per-binding ALPN comes later). */
+static int kd_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		      const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char ours[] = "\x08http/1.1";
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof(ours) - 1,
+				  in, inlen) == OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_OK;
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+static bool kd_trusted(const struct kd_config *cfg, const char *path)
+{
+	char real[PATH_MAX];
+	int i;
+
+	if (!realpath(path, real))
+		return false;
+	for (i = 0; i < cfg->ntrust; i++) {
+		size_t n = strlen(cfg->trust[i]);
+
+		if (!strncmp(real, cfg->trust[i], n) && (real[n] == '/' ||
+		    (n > 0 && cfg->trust[i][n - 1] == '/')))
+			return true;
+	}
+	return false;
+}
+
+static void kd_log_ssl_errors(const char *what)
+{
+	unsigned long e;
+	char buf[256];
+
+	while ((e = ERR_get_error())) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		kd_log(LOG_ERR, "%s: %s", what, buf);
+	}
+}
+
+static SSL_CTX *kd_ctx_build(const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* The kernel installs kTLS itself; OpenSSL's own must stay off. */
+	SSL_CTX_clear_options(ctx, SSL_OP_ENABLE_KTLS);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+				 SSL_OP_NO_COMPRESSION);
+	/* No record may be read past the handshake: the kernel reads those. */
+	SSL_CTX_set_read_ahead(ctx, 0);
+	SSL_CTX_set_max_early_data(ctx, 0);
+	SSL_CTX_set_recv_max_early_data(ctx, 0);
+	if (!SSL_CTX_set_cipher_list(ctx, kd_tls12_ciphers) ||
+	    !SSL_CTX_set_ciphersuites(ctx, kd_tls13_suites))
+		goto err;
+	SSL_CTX_set_keylog_callback(ctx, kd_keylog_cb);
+	SSL_CTX_set_alpn_select_cb(ctx, kd_alpn_cb, NULL);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		kd_log_ssl_errors(cert);
+		kd_log(LOG_ERR, "cannot load certificate %s", cert);
+		goto err;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		kd_log_ssl_errors(key);
+		kd_log(LOG_ERR, "cannot load private key %s", key);
+		goto err;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		kd_log(LOG_ERR, "private key %s does not match certificate %s", key, cert);
+		goto err;
+	}
+	return ctx;
+err:
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* A context per (cert, key), rebuilt when either file changes. */
+static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const char *cert, const char *key)
+{
+	struct stat cs, ks;
+	struct kd_ctx_entry *e;
+	int i;
+
+	if (!kd_trusted(cfg, cert) || !kd_trusted(cfg, key)) {
+		kd_log(LOG_ERR, "refusing %s / %s: not under a trusted directory (--trust)", cert, key);
+		return NULL;
+	}
+	if (stat(cert, &cs) || stat(key, &ks)) {
+		kd_log(LOG_ERR, "cannot read %s: %s", stat(cert, &cs) ? cert : key, strerror(errno));
+		return NULL;
+	}
+	if (ks.st_mode & 077) {
+		kd_log(LOG_ERR, "refusing private key %s: readable by group or others (mode %04o; chmod 600 it)",
+		       key, ks.st_mode & 07777);
+		return NULL;
+	}
+	for (i = 0; i < KD_CACHE_SIZE; i++) {
+		e = &kd_cache[i];
+		if (e->ctx && !strcmp(e->cert, cert) && !strcmp(e->key, key)) {
+			if (e->cert_ino == cs.st_ino && e->key_ino == ks.st_ino &&
+			    !memcmp(&e->cert_mtime, &cs.st_mtim, sizeof(cs.st_mtim)) &&
+			    !memcmp(&e->key_mtime, &ks.st_mtim, sizeof(ks.st_mtim)))
+				return e->ctx;
+			SSL_CTX_free(e->ctx);
+			e->ctx = NULL;
+			break;
+		}
+	}
+	if (i == KD_CACHE_SIZE) {
+		e = &kd_cache[kd_cache_next];
+		kd_cache_next = (kd_cache_next + 1) % KD_CACHE_SIZE;
+		SSL_CTX_free(e->ctx);
+		e->ctx = NULL;
+	}
+	e->ctx = kd_ctx_build(cert, key);
+	if (!e->ctx)
+		return NULL;
+	snprintf(e->cert, sizeof(e->cert), "%s", cert);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->cert_mtime = cs.st_mtim;
+	e->key_mtime = ks.st_mtim;
+	e->cert_ino = cs.st_ino;
+	e->key_ino = ks.st_ino;
+	return e->ctx;
+}
+
+/**
+ * kd_openssl_flush_cache() - forget every cached certificate (SIGHUP)
+ */
+void kd_openssl_flush_cache(void)
+{
+	int i;
+
+	for (i = 0; i < KD_CACHE_SIZE; i++) {
+		SSL_CTX_free(kd_cache[i].ctx);
+		kd_cache[i].ctx = NULL;
+	}
+}
+
+static int kd_wait(int fd, short events, const struct timespec *deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return -1;
+	return poll(&pfd, 1, (int)ms) == 1 ? 0 : -1;
+}
+
+static void kd_put_seq(uint8_t seq[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		seq[i] = (uint8_t)v;
+}
+
+/* Fill one direction for kTLS from a key and a write IV as TLS defines them. */
+static void kd_fill_dir(struct kd_dir_keys *d, uint16_t version, bool chacha, const uint8_t *key,
+			int key_len, const uint8_t *iv, uint64_t seq)
+{
+	memcpy(d->key, key, key_len);
+	d->key_len = key_len;
+	kd_put_seq(d->seq, seq);
+	if (chacha) {
+		memcpy(d->iv, iv, 12);
+		d->iv_len = 12;
+		d->salt_len = 0;
+	} else if (version == TLS_1_3_VERSION) {
+		memcpy(d->salt, iv, 4);
+		memcpy(d->iv, iv + 4, 8);
+		d->salt_len = 4;
+		d->iv_len = 8;
+	} else {
+		/* TLS 1.2 GCM: implicit IV is the salt; the explicit nonce follows the sequence. */
+		memcpy(d->salt, iv, 4);
+		memcpy(d->iv, d->seq, 8);
+		d->salt_len = 4;
+		d->iv_len = 8;
+	}
+}
+
+static int kd_derive(SSL *ssl, struct kd_conn *c, struct kd_result *res)
+{
+	const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+	const EVP_MD *md = SSL_CIPHER_get_handshake_digest(cipher);
+	int nid = SSL_CIPHER_get_cipher_nid(cipher), key_len, ok = -1;
+	uint8_t ckey[32], skey[32], civ[12], siv[12], block[2 * 32 + 2 * 12];
+	bool chacha = nid == NID_chacha20_poly1305;
+
+	if (nid == NID_aes_128_gcm) {
+		res->cipher = TLS_CIPHER_AES_GCM_128;
+		key_len = 16;
+	} else if (nid == NID_aes_256_gcm) {
+		res->cipher = TLS_CIPHER_AES_GCM_256;
+		key_len = 32;
+	} else if (chacha) {
+		res->cipher = TLS_CIPHER_CHACHA20_POLY1305;
+		key_len = 32;
+	} else {
+		kd_log(LOG_ERR, "negotiated cipher %s has no kTLS support", SSL_CIPHER_get_name(cipher));
+		return -1;
+	}
+	if (!md)
+		return -1;
+
+	if (SSL_version(ssl) == TLS1_3_VERSION) {
+		res->version = TLS_1_3_VERSION;
+		if (!c->client_secret_len || !c->server_secret_len ||
+		    kd_tls13_traffic_keys(md, c->server_secret, c->server_secret_len, skey, key_len, siv) ||
+		    kd_tls13_traffic_keys(md, c->client_secret, c->client_secret_len, ckey, key_len, civ))
+			goto out;
+	} else {
+		SSL_SESSION *sess = SSL_get_session(ssl);
+		uint8_t master[48], cr[32], sr[32];
+		size_t mlen = SSL_SESSION_get_master_key(sess, master, sizeof(master));
+		int ivl = chacha ? 12 : 4;
+
+		res->version = TLS_1_2_VERSION;
+		SSL_get_client_random(ssl, cr, sizeof(cr));
+		SSL_get_server_random(ssl, sr, sizeof(sr));
+		/* AEAD key block: client key, server key, client IV, server IV. */
+		if (mlen != sizeof(master) ||
+		    kd_tls12_key_block(md, master, mlen, cr, sr, block, 2 * key_len + 2 * ivl)) {
+			OPENSSL_cleanse(master, sizeof(master));
+			goto out;
+		}
+		OPENSSL_cleanse(master, sizeof(master));
+		memcpy(ckey, block, key_len);
+		memcpy(skey, block + key_len, key_len);
+		memcpy(civ, block + 2 * key_len, ivl);
+		memcpy(siv, block + 2 * key_len + ivl, ivl);
+	}
+	kd_fill_dir(&res->tx, res->version, chacha, skey, key_len, siv, c->tx_records);
+	kd_fill_dir(&res->rx, res->version, chacha, ckey, key_len, civ, c->rx_records);
+	ok = 0;
+out:
+	OPENSSL_cleanse(ckey, sizeof(ckey));
+	OPENSSL_cleanse(skey, sizeof(skey));
+	OPENSSL_cleanse(civ, sizeof(civ));
+	OPENSSL_cleanse(siv, sizeof(siv));
+	OPENSSL_cleanse(block, sizeof(block));
+	return ok;
+}
+
+/**
+ * kd_openssl_handshake() - run a server handshake on @job's socket
+ * @cfg: daemon configuration (trusted directories)
+ * @job: the connection; its fd is left open for the caller to close
+ * @res: the outcome; status is KHTTPS_HS_TLS_ERROR unless fully successful
+ *
+ * Fails closed: @res carries keys only when everything succeeded.
+ */
+void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
+			  struct kd_result *res)
+{
+	struct kd_conn c = { 0 };
+	struct timespec deadline;
+	const unsigned char *alpn;
+	unsigned int alpn_len;
+	const char *sni;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->status = KHTTPS_HS_CERT_ERROR;
+	if (kd_conn_index < 0)
+		kd_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ctx = kd_ctx_get(cfg, job->cert, job->key);
+	if (!ctx)
+		return;
+	res->status = KHTTPS_HS_INTERNAL;
+	ssl = SSL_new(ctx);
+	if (!ssl)
+		return;
+	SSL_set_ex_data(ssl, kd_conn_index, &c);
+	SSL_set_msg_callback(ssl, kd_msg_cb);
+	SSL_set_msg_callback_arg(ssl, &c);
+	if (!SSL_set_fd(ssl, job->fd))
+		goto out;
+	fcntl(job->fd, F_SETFL, fcntl(job->fd, F_GETFL) | O_NONBLOCK);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += KD_HANDSHAKE_LIMIT_MS / 1000;
+
+	res->status = KHTTPS_HS_TLS_ERROR;
+	while ((r = SSL_accept(ssl)) != 1) {
+		int e = SSL_get_error(ssl, r);
+
+		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
+		    kd_wait(job->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, &deadline)) {
+			kd_log(LOG_INFO, "conn %llu from %s: handshake failed (%s)",
+			       (unsigned long long)job->conn_id, job->peer,
+			       e == SSL_ERROR_SSL ? ERR_reason_error_string(ERR_peek_error()) ?: "TLS error" :
+			       e == SSL_ERROR_SYSCALL ? "connection closed" : "timed out");
+			ERR_clear_error();
+			goto out;
+		}
+	}
+	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (sni)
+		snprintf(res->sni, sizeof(res->sni), "%s", sni);
+	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+	if (alpn_len)
+		snprintf(res->alpn, sizeof(res->alpn), "%.*s", (int)alpn_len, alpn);
+	if (kd_derive(ssl, &c, res)) {
+		res->status = KHTTPS_HS_INTERNAL;
+		OPENSSL_cleanse(&res->tx, sizeof(res->tx));
+		OPENSSL_cleanse(&res->rx, sizeof(res->rx));
+		goto out;
+	}
+	res->status = KHTTPS_HS_OK;
+out:
+	/* No SSL_shutdown: nothing more may be written on this socket by us. */
+	SSL_free(ssl);
+	OPENSSL_cleanse(&c, sizeof(c));
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A handshake worker: its own netlink socket (the kernel ties each accepted
+ * connection to it), woken by READY, taking connections with HS_ACCEPT,
+ * answering every one with HS_DONE.  One handshake at a time: a slow client
+ * holds up only its own worker.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <netlink/genl/genl.h>
+#include <openssl/crypto.h>
+
+#include "addr.h"
+#include "khttpsd.h"
+#include "nl.h"
+
+static volatile sig_atomic_t kd_stop, kd_reload;
+
+static void kd_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		kd_reload = 1;
+	else
+		kd_stop = 1;
+}
+
+static int parse_accept(struct nlattr **tb, void *arg)
+{
+	struct kd_job *job = arg;
+	struct sockaddr_storage peer;
+
+	if (!tb[KHTTPS_A_CONN_ID] || !tb[KHTTPS_A_FD] || !tb[KHTTPS_A_CERT] || !tb[KHTTPS_A_KEY])
+		return -EPROTO;
+	job->conn_id = nla_get_u64(tb[KHTTPS_A_CONN_ID]);
+	job->fd = (int)nla_get_s32(tb[KHTTPS_A_FD]);
+	nla_strlcpy(job->cert, tb[KHTTPS_A_CERT], sizeof(job->cert));
+	nla_strlcpy(job->key, tb[KHTTPS_A_KEY], sizeof(job->key));
+	khttps_nl_get_addr(tb[KHTTPS_A_PEER], &peer);
+	khttps_addr_format(&peer, job->peer, sizeof(job->peer));
+	return 0;
+}
+
+static int put_dir(struct nl_msg *msg, int type, const struct kd_dir_keys *d)
+{
+	struct nlattr *nest = nla_nest_start(msg, type);
+
+	if (!nest || nla_put(msg, KHTTPS_CRYPTO_A_KEY, d->key_len, d->key) ||
+	    nla_put(msg, KHTTPS_CRYPTO_A_IV, d->iv_len, d->iv) ||
+	    (d->salt_len && nla_put(msg, KHTTPS_CRYPTO_A_SALT, d->salt_len, d->salt)) ||
+	    nla_put(msg, KHTTPS_CRYPTO_A_REC_SEQ, 8, d->seq))
+		return -1;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static void send_done(struct khttps_nl *nl, const struct kd_job *job, struct kd_result *res)
+{
+	struct nl_msg *msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_DONE);
+	int err;
+
+	if (!msg)
+		goto out;
+	if (nla_put_u64(msg, KHTTPS_A_CONN_ID, job->conn_id) ||
+	    nla_put_u32(msg, KHTTPS_A_STATUS, (uint32_t)res->status))
+		goto err_msg;
+	if (res->status == KHTTPS_HS_OK &&
+	    (nla_put_u16(msg, KHTTPS_A_TLS_VERSION, res->version) ||
+	     nla_put_u16(msg, KHTTPS_A_CIPHER, res->cipher) ||
+	     put_dir(msg, KHTTPS_A_TX, &res->tx) || put_dir(msg, KHTTPS_A_RX, &res->rx) ||
+	     (res->sni[0] && nla_put_string(msg, KHTTPS_A_SNI, res->sni)) ||
+	     (res->alpn[0] && nla_put_string(msg, KHTTPS_A_ALPN, res->alpn)))) {
+		/* Keys that do not fit must not go half-sent: report a failure. */
+		OPENSSL_cleanse(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+		nlmsg_free(msg);
+		res->status = KHTTPS_HS_INTERNAL;
+		send_done(nl, job, res);
+		goto out;
+	}
+	/* khttps_nl_request() wipes the message before freeing it. */
+	err = khttps_nl_request(nl, msg, NULL, NULL);
+	if (err)
+		kd_log(LOG_WARNING, "conn %llu from %s: kernel refused DONE: %s",
+		       (unsigned long long)job->conn_id, job->peer, nl->err);
+	goto out;
+err_msg:
+	nlmsg_free(msg);
+out:
+	OPENSSL_cleanse(res, sizeof(*res));
+}
+
+/* Take and finish every waiting connection; returns when none is left. */
+static void drain(const struct kd_config *cfg, struct khttps_nl *nl)
+{
+	struct kd_result res;
+	struct kd_job job;
+	struct nl_msg *msg;
+
+	while (!kd_stop) {
+		memset(&job, 0, sizeof(job));
+		job.fd = -1;
+		msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_ACCEPT);
+		if (!msg || khttps_nl_request(nl, msg, parse_accept, &job))
+			return;	/* EAGAIN: nothing waits (or an error, logged by the caller's retry) */
+		kd_openssl_handshake(cfg, &job, &res);
+		/* The kernel refuses DONE while we still hold the socket. */
+		close(job.fd);
+		send_done(nl, &job, &res);
+	}
+}
+
+/**
+ * kd_worker_run() - the worker process's main loop
+ * @cfg: daemon configuration
+ *
+ * Return: exit status for the worker process (0 on SIGTERM).
+ */
+int kd_worker_run(const struct kd_config *cfg)
+{
+	struct sigaction sa = { .sa_handler = kd_on_signal };
+	struct khttps_nl nl;
+	struct pollfd pfd;
+	sigset_t mask;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Forked with the supervisor's signals blocked: take them now. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	if (khttps_nl_open(&nl) || khttps_nl_join(&nl, KHTTPS_MCGRP_HANDSHAKE)) {
+		kd_log(LOG_ERR, "worker: %s", nl.err);
+		khttps_nl_close(&nl);
+		return 1;
+	}
+	/* READY notifications carry no sequence number of ours. */
+	nl_socket_disable_seq_check(nl.sk);
+	pfd.fd = nl_socket_get_fd(nl.sk);
+	pfd.events = POLLIN;
+	while (!kd_stop) {
+		if (kd_reload) {
+			kd_reload = 0;
+			kd_openssl_flush_cache();
+		}
+		/* Also poll now and then: a READY may have come before we joined. */
+		drain(cfg, &nl);
+		if (poll(&pfd, 1, 1000) == 1) {
+			char buf[8192];
+
+			/* The wake-up is all a READY says; ACCEPT gets the work. */
+			while (recv(pfd.fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+				;
+		}
+	}
+	khttps_nl_close(&nl);
+	return 0;
+}
