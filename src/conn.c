@@ -3,8 +3,9 @@
  * khttps: the connection table, the pending-handshake list, handshake
  * timeouts and counters.
  *
- * A connection holds one reference for the table and one while its timeout
- * work is queued; it is freed, and its socket closed, at the last put.
+ * A connection holds one reference for the table, one while its timeout
+ * work is queued and one for each queued run of its relay work; it is freed,
+ * and its sockets closed, at the last put.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,8 +46,25 @@ void khttps_stat_dec(struct khttps_net *kn, struct khttps_binding *kb, int stat)
 		atomic64_dec(&kb->kb_stats.st[stat]);
 }
 
+/**
+ * khttps_stat_add() - add to a counter for a namespace and, if given, a binding
+ * @kn: the namespace
+ * @kb: the binding, or NULL
+ * @stat: &enum khttps_stat
+ * @n: how much
+ *
+ * Context: any.
+ */
+void khttps_stat_add(struct khttps_net *kn, struct khttps_binding *kb, int stat, u64 n)
+{
+	atomic64_add(n, &kn->kn_stats.st[stat]);
+	if (kb)
+		atomic64_add(n, &kb->kb_stats.st[stat]);
+}
+
 static void khttps_conn_free(struct khttps_conn *kc)
 {
+	khttps_relay_free(kc);
 	/* Once the socket has a file, the file owns it. */
 	if (kc->kc_file)
 		fput(kc->kc_file);
@@ -56,7 +74,24 @@ static void khttps_conn_free(struct khttps_conn *kc)
 	kfree(kc);
 }
 
-static void khttps_conn_put(struct khttps_conn *kc)
+/**
+ * khttps_conn_get() - take a reference on a connection
+ * @kc: a connection the caller already holds a reference on
+ *
+ * Context: any.
+ */
+void khttps_conn_get(struct khttps_conn *kc)
+{
+	refcount_inc(&kc->kc_ref);
+}
+
+/**
+ * khttps_conn_put() - drop a reference; the last one frees the connection
+ * @kc: the connection
+ *
+ * Context: process (the last put closes sockets).
+ */
+void khttps_conn_put(struct khttps_conn *kc)
 {
 	if (refcount_dec_and_test(&kc->kc_ref))
 		khttps_conn_free(kc);
@@ -90,6 +125,7 @@ void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
 	struct khttps_net *kn = kb->kb_kn;
 	struct khttps_conn *kc;
 	int refuse = 0, err;
+	bool wake;
 
 	khttps_stat_inc(kn, kb, KHTTPS_STAT_ACCEPTED);
 	kc = kzalloc(sizeof(*kc), GFP_KERNEL);
@@ -103,6 +139,7 @@ void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
 	kc->kc_state = KHTTPS_CONN_WAITING;
 	INIT_LIST_HEAD(&kc->kc_pending);
 	INIT_DELAYED_WORK(&kc->kc_timeout, khttps_conn_timeout);
+	INIT_DELAYED_WORK(&kc->kc_work, khttps_relay_work);
 	refcount_inc(&kb->kb_ref);
 	kc->kc_binding = kb;
 	if (kernel_getpeername(sock, (struct sockaddr *)&kc->kc_peer) < 0)
@@ -133,11 +170,17 @@ void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
 	kn->kn_npending++;
 	khttps_stat_inc(kn, kb, KHTTPS_STAT_ACTIVE);
 	khttps_stat_inc(kn, kb, KHTTPS_STAT_PENDING);
+	/*
+	 * Workers take connections until none waits, so only the first of a
+	 * burst needs a READY: one per connection would flood their sockets.
+	 */
+	wake = list_empty(&kn->kn_pending);
 	list_add_tail(&kc->kc_pending, &kn->kn_pending);
 	refcount_inc(&kc->kc_ref);
 	queue_delayed_work(khttps_wq, &kc->kc_timeout,
 			   msecs_to_jiffies(khttps_param(handshake_timeout_ms)));
-	khttps_netlink_notify_ready(kn);
+	if (wake)
+		khttps_netlink_notify_ready(kn);
 	mutex_unlock(&kn->kn_lock);
 }
 
@@ -238,6 +281,7 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 	khttps_stat_dec(kn, kc->kc_binding, KHTTPS_STAT_ACTIVE);
 	if (stat)
 		khttps_stat_inc(kn, kc->kc_binding, stat);
+	khttps_relay_detach(kc);
 	kernel_sock_shutdown(kc->kc_sock, SHUT_RDWR);
 	khttps_conn_put(kc);	/* the table's reference */
 }

@@ -22,9 +22,12 @@
 #include <linux/xarray.h>
 #include <uapi/linux/khttps.h>
 
-#define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13)
+#define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13 | \
+				 KHTTPS_CAP_FORWARD)
 #define KHTTPS_QUEUE_NAME_MAX	32
 #define KHTTPS_LISTEN_BACKLOG	1024
+/* One pipe holds one full TLS record's plaintext (2^14 bytes). */
+#define KHTTPS_PIPE_PAGES	(16384 / PAGE_SIZE)
 
 struct khttps_stats {
 	atomic64_t st[__KHTTPS_STAT_MAX];
@@ -63,7 +66,29 @@ enum khttps_conn_state {
 	KHTTPS_CONN_WAITING,		/* accepted, no worker yet */
 	KHTTPS_CONN_HANDSHAKE,		/* a worker holds it */
 	KHTTPS_CONN_ESTABLISHED,	/* kTLS installed */
+	KHTTPS_CONN_CLOSING,		/* close_notify sent, kTLS still sending */
 	KHTTPS_CONN_CLOSED,		/* out of the table, waiting for its last ref */
+};
+
+/* Forward mode: plaintext in flight one way, in pages we own. */
+struct khttps_pipe {
+	struct page *pg[KHTTPS_PIPE_PAGES];
+	unsigned int len;		/* bytes in the pages */
+	unsigned int off;		/* of which already sent */
+	bool eof;			/* the source ended cleanly */
+};
+
+/* Forward mode: the in-kernel relay between a client and its backend. */
+struct khttps_relay {
+	struct socket *backend;
+	struct wait_queue_entry cwait;	/* on the client socket's wait queue */
+	struct wait_queue_entry bwait;	/* on the backend socket's */
+	bool cwait_on, bwait_on;
+	bool connected;			/* backend TCP handshake done */
+	bool backend_shut;		/* SHUT_WR sent to the backend */
+	unsigned long linger_end;	/* CLOSING: give up sending by then */
+	struct khttps_pipe up;		/* client -> backend */
+	struct khttps_pipe down;	/* backend -> client */
 };
 
 struct khttps_conn {
@@ -80,6 +105,8 @@ struct khttps_conn {
 	struct sockaddr_storage kc_peer;
 	u16 kc_version;
 	u16 kc_cipher;
+	struct delayed_work kc_work;	/* forward mode: the relay */
+	struct khttps_relay *kc_relay;	/* forward mode, once established */
 };
 
 /* The record keys of one direction, as DONE carried them. */
@@ -123,6 +150,9 @@ void khttps_binding_put(struct khttps_binding *kb);
 /* conn.c */
 void khttps_stat_inc(struct khttps_net *kn, struct khttps_binding *kb, int stat);
 void khttps_stat_dec(struct khttps_net *kn, struct khttps_binding *kb, int stat);
+void khttps_stat_add(struct khttps_net *kn, struct khttps_binding *kb, int stat, u64 n);
+void khttps_conn_get(struct khttps_conn *kc);
+void khttps_conn_put(struct khttps_conn *kc);
 void khttps_conn_new(struct khttps_binding *kb, struct socket *sock);
 struct khttps_conn *khttps_conn_take_pending(struct khttps_net *kn);
 void khttps_conn_requeue(struct khttps_conn *kc);
@@ -136,5 +166,11 @@ void khttps_conn_worker_gone(struct khttps_net *kn, u32 portid);
 int khttps_ktls_install(struct khttps_conn *kc, u16 version, u16 cipher,
 			const struct khttps_keys *tx, const struct khttps_keys *rx,
 			struct netlink_ext_ack *extack);
+
+/* relay.c */
+int khttps_relay_start(struct khttps_conn *kc);
+void khttps_relay_detach(struct khttps_conn *kc);
+void khttps_relay_free(struct khttps_conn *kc);
+void khttps_relay_work(struct work_struct *work);
 
 #endif /* _KHTTPS_H */

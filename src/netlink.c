@@ -167,7 +167,9 @@ static int khttps_nl_put_stats(struct sk_buff *msg, const struct khttps_stats *s
 
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = KHTTPS_STAT_UNSPEC + 1; i < KHTTPS_STAT_PAD; i++) {
+	for (i = KHTTPS_STAT_UNSPEC + 1; i < __KHTTPS_STAT_MAX; i++) {
+		if (i == KHTTPS_STAT_PAD)
+			continue;
 		if (nla_put_u64_64bit(msg, i, atomic64_read(&st->st[i]), KHTTPS_STAT_PAD)) {
 			nla_nest_cancel(msg, nest);
 			return -EMSGSIZE;
@@ -505,6 +507,8 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 					  info->extack);
 	if (!err) {
 		khttps_conn_established(kc);
+		if (kc->kc_binding->kb_backend.ss_family && khttps_relay_start(kc))
+			khttps_conn_close(kc, KHTTPS_STAT_BACKEND_ERRORS);
 		goto out_unlock;
 	}
 out_fail:

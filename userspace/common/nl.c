@@ -31,6 +31,18 @@ struct request_state {
 	bool done;
 };
 
+/*
+ * Replaces libnl's sequence check, which fails the whole receive on a
+ * multicast notification (sequence 0) that arrives between a request and its
+ * answer: skip whatever is not the answer to our request.
+ */
+static int on_seq_check(struct nl_msg *msg, void *arg)
+{
+	struct request_state *st = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == st->seq ? NL_OK : NL_SKIP;
+}
+
 static int on_valid(struct nl_msg *msg, void *arg)
 {
 	struct request_state *st = arg;
@@ -288,6 +300,18 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_WORKER_LOST]	= "worker_lost",
 		[KHTTPS_STAT_INSTALL_FAILED]	= "install_failed",
 		[KHTTPS_STAT_CLIENT_GONE]	= "client_gone",
+		[KHTTPS_STAT_BYTES_IN]		= "bytes_in",
+		[KHTTPS_STAT_BYTES_OUT]		= "bytes_out",
+		[KHTTPS_STAT_CLOSE_NOTIFY_IN]	= "close_notify_in",
+		[KHTTPS_STAT_CLOSE_NOTIFY_OUT]	= "close_notify_out",
+		[KHTTPS_STAT_ALERTS_IN]		= "alerts_in",
+		[KHTTPS_STAT_ALERTS_OUT]	= "alerts_out",
+		[KHTTPS_STAT_BAD_RECORDS]	= "bad_records",
+		[KHTTPS_STAT_KEY_UPDATES]	= "key_updates",
+		[KHTTPS_STAT_RENEGOTIATIONS]	= "renegotiations",
+		[KHTTPS_STAT_TRUNCATED]		= "truncated",
+		[KHTTPS_STAT_BACKEND_ERRORS]	= "backend_errors",
+		[KHTTPS_STAT_RESETS]		= "resets",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;
@@ -320,6 +344,7 @@ int khttps_nl_request(struct khttps_nl *nl, struct nl_msg *msg,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &st);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &st);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, on_seq_check, &st);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
 
 	err = nl_send_auto(nl->sk, msg);

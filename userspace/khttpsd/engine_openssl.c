@@ -50,37 +50,31 @@ static int kd_cache_next;
 static int kd_conn_index = -1;
 
 /*
- * Count every record header after the key change: for TLS 1.3 our own and
- * the client's Finished switch to traffic keys; for TLS 1.2 the
- * ChangeCipherSpec does (Finished is the first record under the new keys).
+ * Count every record header after the key change.  TLS 1.3: our own and the
+ * client's Finished switch to traffic keys (the Finished itself is under the
+ * handshake keys).  TLS 1.2: the record after a ChangeCipherSpec is the
+ * first under the new keys; the switch is taken from the record header's
+ * content type, since OpenSSL reports no message for a received CCS.
  */
 static void kd_msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
 		      SSL *ssl, void *arg)
 {
 	struct kd_conn *c = arg;
 	const uint8_t *b = buf;
+	bool *switched = write_p ? &c->tx_switched : &c->rx_switched;
 
 	(void)version;
 	if (content_type == SSL3_RT_HEADER) {
-		if (write_p && c->tx_switched)
-			c->tx_records++;
-		else if (!write_p && c->rx_switched)
-			c->rx_records++;
+		if (*switched)
+			(write_p ? c->tx_records++ : c->rx_records++);
+		else if (SSL_version(ssl) != TLS1_3_VERSION && len > 0 &&
+			 b[0] == SSL3_RT_CHANGE_CIPHER_SPEC)
+			*switched = true;
 		return;
 	}
-	if (SSL_version(ssl) == TLS1_3_VERSION) {
-		if (content_type == SSL3_RT_HANDSHAKE && len > 0 && b[0] == SSL3_MT_FINISHED) {
-			if (write_p)
-				c->tx_switched = true;
-			else
-				c->rx_switched = true;
-		}
-	} else if (content_type == SSL3_RT_CHANGE_CIPHER_SPEC) {
-		if (write_p)
-			c->tx_switched = true;
-		else
-			c->rx_switched = true;
-	}
+	if (SSL_version(ssl) == TLS1_3_VERSION && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+	    b[0] == SSL3_MT_FINISHED)
+		*switched = true;
 }
 
 static int kd_unhex(const char *hex, uint8_t *out, size_t max, size_t *len)

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <netlink/genl/genl.h>
 #include <openssl/crypto.h>
 
@@ -121,9 +123,11 @@ static void drain(const struct kd_config *cfg, struct khttps_nl *nl)
 int kd_worker_run(const struct kd_config *cfg)
 {
 	struct sigaction sa = { .sa_handler = kd_on_signal };
-	struct khttps_nl nl;
+	struct timeval limit = { .tv_sec = 10 };
+	struct khttps_nl nl, ev;
 	struct pollfd pfd;
 	sigset_t mask;
+	int status = 1;
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -136,14 +140,22 @@ int kd_worker_run(const struct kd_config *cfg)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
-	if (khttps_nl_open(&nl) || khttps_nl_join(&nl, KHTTPS_MCGRP_HANDSHAKE)) {
+	/*
+	 * Two sockets: READY notifications on one, requests on the other.  On
+	 * one socket a burst of notifications fills the receive buffer and the
+	 * kernel drops the answer to our request, which would then never come.
+	 */
+	if (khttps_nl_open(&nl)) {
 		kd_log(LOG_ERR, "worker: %s", nl.err);
-		khttps_nl_close(&nl);
 		return 1;
 	}
-	/* READY notifications carry no sequence number of ours. */
-	nl_socket_disable_seq_check(nl.sk);
-	pfd.fd = nl_socket_get_fd(nl.sk);
+	if (khttps_nl_open(&ev) || khttps_nl_join(&ev, KHTTPS_MCGRP_HANDSHAKE)) {
+		kd_log(LOG_ERR, "worker: %s", ev.err);
+		goto out;
+	}
+	/* The kernel answers at once; a lost answer must not hang the worker. */
+	setsockopt(nl_socket_get_fd(nl.sk), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+	pfd.fd = nl_socket_get_fd(ev.sk);
 	pfd.events = POLLIN;
 	while (!kd_stop) {
 		if (kd_reload) {
@@ -160,6 +172,9 @@ int kd_worker_run(const struct kd_config *cfg)
 				;
 		}
 	}
+	status = 0;
+out:
+	khttps_nl_close(&ev);
 	khttps_nl_close(&nl);
-	return 0;
+	return status;
 }

@@ -219,6 +219,22 @@ enum khttps_hs_status {
  * @KHTTPS_STAT_INSTALL_FAILED: keys refused or kTLS install failed
  * @KHTTPS_STAT_CLIENT_GONE: the client closed before its keys were installed
  * @KHTTPS_STAT_PAD: padding
+ * @KHTTPS_STAT_BYTES_IN: plaintext bytes from clients (decrypted)
+ * @KHTTPS_STAT_BYTES_OUT: plaintext bytes to clients (before encryption)
+ * @KHTTPS_STAT_CLOSE_NOTIFY_IN: close_notify alerts received
+ * @KHTTPS_STAT_CLOSE_NOTIFY_OUT: close_notify alerts sent
+ * @KHTTPS_STAT_ALERTS_IN: other alerts received (fatal ones end the connection)
+ * @KHTTPS_STAT_ALERTS_OUT: fatal alerts sent
+ * @KHTTPS_STAT_BAD_RECORDS: records that failed to decrypt or parse (bad MAC,
+ *	oversize, bad header); the connection is closed with an alert
+ * @KHTTPS_STAT_KEY_UPDATES: TLS 1.3 KeyUpdates received; kTLS on 6.12 cannot
+ *	follow one, so the connection is closed with internal_error
+ * @KHTTPS_STAT_RENEGOTIATIONS: TLS 1.2 renegotiation attempts, refused with a
+ *	no_renegotiation alert and closed
+ * @KHTTPS_STAT_TRUNCATED: clients that closed TCP without close_notify
+ * @KHTTPS_STAT_BACKEND_ERRORS: forward mode: backend connect refused, reset
+ *	or failed (the client gets an internal_error alert)
+ * @KHTTPS_STAT_RESETS: established connections reset by the client
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -234,6 +250,18 @@ enum khttps_stat {
 	KHTTPS_STAT_INSTALL_FAILED,
 	KHTTPS_STAT_CLIENT_GONE,
 	KHTTPS_STAT_PAD,
+	KHTTPS_STAT_BYTES_IN,
+	KHTTPS_STAT_BYTES_OUT,
+	KHTTPS_STAT_CLOSE_NOTIFY_IN,
+	KHTTPS_STAT_CLOSE_NOTIFY_OUT,
+	KHTTPS_STAT_ALERTS_IN,
+	KHTTPS_STAT_ALERTS_OUT,
+	KHTTPS_STAT_BAD_RECORDS,
+	KHTTPS_STAT_KEY_UPDATES,
+	KHTTPS_STAT_RENEGOTIATIONS,
+	KHTTPS_STAT_TRUNCATED,
+	KHTTPS_STAT_BACKEND_ERRORS,
+	KHTTPS_STAT_RESETS,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khttps: forward mode, the in-kernel relay between a kTLS client socket and
+ * a plain TCP backend.
+ *
+ * Each direction has a pipe of pages that holds at most one TLS record's
+ * worth of plaintext; nothing more is read from a side until the pipe is
+ * sent on, so a slow reader slows the writer down (TCP back-pressure) and
+ * no connection buffers more than two pipes.  Copies are what the APIs make
+ * unavoidable on 6.12:
+ *
+ *   client -> backend: kTLS decrypts straight into the pipe's pages (the
+ *	decryption is the only pass over the data); the pages go to the
+ *	backend's TCP with MSG_SPLICE_PAGES, which references them instead of
+ *	copying.
+ *   backend -> client: TCP copies into the pipe's pages; kTLS takes them with
+ *	MSG_SPLICE_PAGES and encrypts out of place into its own record.
+ *
+ * A page still referenced by a socket (spliced, not yet acked or encrypted)
+ * is never written again: the pipe replaces it with a fresh page.
+ *
+ * Wake-ups: the relay puts an entry on each socket's wait queue, as poll
+ * does, instead of replacing sk_data_ready and friends.  kTLS wraps those
+ * callbacks and restores what it saved at close, so a replaced callback
+ * could outlive the module; a wait-queue entry is removed before the socket
+ * is released.  Every wake-up only queues the connection's work.
+ *
+ * Records: a client close_notify shuts the backend's write side and the
+ * relay goes on until the backend ends; a backend EOF sends close_notify
+ * and closes both.  A fatal alert from the client, a record kTLS refuses
+ * (bad MAC, oversize, bad header), a KeyUpdate (kTLS on 6.12 cannot take new
+ * keys) or a renegotiation ends that connection with the alert RFC 8446 and
+ * RFC 5246 ask for; kTLS sends no alert itself.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bvec.h>
+#include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/tcp.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <net/tls.h>
+#include <uapi/linux/tls.h>
+
+#include "khttps.h"
+
+/* TLS content types and alerts (RFC 8446 5.1 and 6) that the relay uses. */
+#define TLS_CT_ALERT		21
+#define TLS_CT_HANDSHAKE	22
+#define TLS_CT_APPDATA		23
+#define TLS_ALERT_WARNING	1
+#define TLS_ALERT_FATAL		2
+#define TLS_ALERT_CLOSE_NOTIFY		0
+#define TLS_ALERT_UNEXPECTED_MESSAGE	10
+#define TLS_ALERT_BAD_RECORD_MAC	20
+#define TLS_ALERT_RECORD_OVERFLOW	22
+#define TLS_ALERT_DECODE_ERROR		50
+#define TLS_ALERT_INTERNAL_ERROR	80
+#define TLS_ALERT_USER_CANCELED		90
+#define TLS_ALERT_NO_RENEGOTIATION	100
+#define TLS_HS_CLIENT_HELLO	1
+#define TLS_HS_KEY_UPDATE	24
+
+/* How long a closing connection may wait for kTLS to hand its last records to TCP. */
+#define KHTTPS_LINGER_MS	10000
+#define KHTTPS_LINGER_POLL_MS	20
+
+/* Why the relay ends a connection, and what it tells the client. */
+struct khttps_end {
+	int stat;		/* &enum khttps_stat, or 0 */
+	int alert;		/* fatal alert to send, or -1 */
+};
+
+static int khttps_relay_wake(struct wait_queue_entry *wq_entry, unsigned int mode, int sync,
+			     void *key)
+{
+	struct khttps_conn *kc = wq_entry->private;
+
+	/*
+	 * The entries are removed (khttps_relay_detach) before the table's
+	 * reference goes, so the connection is alive here and this put never
+	 * frees it.
+	 */
+	khttps_conn_get(kc);
+	if (!queue_delayed_work(khttps_wq, &kc->kc_work, 0))
+		refcount_dec(&kc->kc_ref);
+	return 0;
+}
+
+static int khttps_pipe_alloc(struct khttps_pipe *p)
+{
+	int i;
+
+	for (i = 0; i < KHTTPS_PIPE_PAGES; i++) {
+		p->pg[i] = alloc_page(GFP_KERNEL);
+		if (!p->pg[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void khttps_pipe_free(struct khttps_pipe *p)
+{
+	int i;
+
+	for (i = 0; i < KHTTPS_PIPE_PAGES; i++)
+		if (p->pg[i])
+			put_page(p->pg[i]);
+}
+
+/* Make every page ours alone again before it is written; 0 or -ENOMEM. */
+static int khttps_pipe_reclaim(struct khttps_pipe *p)
+{
+	struct page *pg;
+	int i;
+
+	for (i = 0; i < KHTTPS_PIPE_PAGES; i++) {
+		if (page_count(p->pg[i]) == 1)
+			continue;
+		pg = alloc_page(GFP_KERNEL);
+		if (!pg)
+			return -ENOMEM;
+		put_page(p->pg[i]);
+		p->pg[i] = pg;
+	}
+	return 0;
+}
+
+static void khttps_pipe_iter(struct khttps_pipe *p, struct bio_vec *bv, struct iov_iter *it,
+			     unsigned int dir, unsigned int from, unsigned int to)
+{
+	int i;
+
+	for (i = 0; i < KHTTPS_PIPE_PAGES; i++)
+		bvec_set_page(&bv[i], p->pg[i], PAGE_SIZE, 0);
+	iov_iter_bvec(it, dir, bv, KHTTPS_PIPE_PAGES, to);
+	iov_iter_advance(it, from);
+}
+
+/* Send what the pipe holds; bytes sent, or a negative errno (-EAGAIN: full). */
+static int khttps_pipe_send(struct khttps_pipe *p, struct socket *sock)
+{
+	struct bio_vec bv[KHTTPS_PIPE_PAGES];
+	struct msghdr msg = {
+		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL,
+	};
+	int n;
+
+	khttps_pipe_iter(p, bv, &msg.msg_iter, ITER_SOURCE, p->off, p->len);
+	n = sock_sendmsg(sock, &msg);
+	if (n > 0) {
+		p->off += n;
+		if (p->off == p->len)
+			p->off = p->len = 0;
+	}
+	return n;
+}
+
+/*
+ * Receive into an empty pipe.  On the kTLS side a control buffer makes kTLS
+ * return one record type per call and say which (*type); without one, a
+ * non-data record would be an EIO that stays queued.
+ */
+static int khttps_pipe_recv(struct khttps_pipe *p, struct socket *sock, u8 *type)
+{
+	struct bio_vec bv[KHTTPS_PIPE_PAGES];
+	union {
+		struct cmsghdr hdr;
+		u8 buf[CMSG_SPACE(sizeof(u8))];
+	} cbuf = {};
+	struct msghdr msg = {};
+	int n;
+
+	n = khttps_pipe_reclaim(p);
+	if (n)
+		return n;
+	khttps_pipe_iter(p, bv, &msg.msg_iter, ITER_DEST, 0, KHTTPS_PIPE_PAGES * PAGE_SIZE);
+	if (type) {
+		msg.msg_control = &cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		*type = TLS_CT_APPDATA;
+	}
+	n = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+	if (n > 0) {
+		p->len = n;
+		if (type && msg.msg_controllen < sizeof(cbuf) &&
+		    cbuf.hdr.cmsg_level == SOL_TLS && cbuf.hdr.cmsg_type == TLS_GET_RECORD_TYPE)
+			*type = *(u8 *)CMSG_DATA(&cbuf.hdr);
+	}
+	return n;
+}
+
+/* The first bytes of the pipe (a control record's body). */
+static void khttps_pipe_peek(struct khttps_pipe *p, u8 *out, unsigned int len)
+{
+	memcpy_from_page(out, p->pg[0], 0, min(len, p->len));
+}
+
+/**
+ * khttps_tls_send_alert() - send one alert record on a kTLS socket
+ * @sock: the client socket, kTLS TX installed
+ * @level: %TLS_ALERT_WARNING or %TLS_ALERT_FATAL
+ * @desc: the alert description
+ *
+ * kTLS sends no alert itself.  A receive error leaves sk_err set and every
+ * send would fail with it, so it is cleared first.  Never blocks.
+ *
+ * Return: 2 (bytes sent) or a negative errno.
+ */
+static int khttps_tls_send_alert(struct socket *sock, u8 level, u8 desc)
+{
+	union {
+		struct cmsghdr hdr;
+		u8 buf[CMSG_SPACE(sizeof(u8))];
+	} cbuf = {};
+	u8 alert[2] = { level, desc };
+	struct kvec iov = { .iov_base = alert, .iov_len = sizeof(alert) };
+	struct msghdr msg = {
+		.msg_control = &cbuf,
+		.msg_controllen = sizeof(cbuf),
+		.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
+	};
+
+	cbuf.hdr.cmsg_level = SOL_TLS;
+	cbuf.hdr.cmsg_type = TLS_SET_RECORD_TYPE;
+	cbuf.hdr.cmsg_len = CMSG_LEN(sizeof(u8));
+	*(u8 *)CMSG_DATA(&cbuf.hdr) = TLS_CT_ALERT;
+	sock_error(sock->sk);
+	return kernel_sendmsg(sock, &msg, &iov, 1, sizeof(alert));
+}
+
+/* Does kTLS still hold encrypted records it could not yet give to TCP? */
+static bool khttps_tls_tx_pending(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct tls_context *ctx;
+	bool pending = false;
+
+	lock_sock(sk);
+	ctx = tls_get_ctx(sk);
+	if (ctx && ctx->tx_conf == TLS_SW)
+		pending = ctx->partially_sent_record ||
+			  !list_empty(&tls_sw_ctx_tx(ctx)->tx_list);
+	release_sock(sk);
+	return pending;
+}
+
+static void khttps_relay_end(struct khttps_conn *kc, struct khttps_end end)
+{
+	struct khttps_net *kn = kc->kc_kn;
+
+	if (end.alert >= 0 &&
+	    khttps_tls_send_alert(kc->kc_sock, TLS_ALERT_FATAL, end.alert) > 0)
+		khttps_stat_inc(kn, kc->kc_binding, KHTTPS_STAT_ALERTS_OUT);
+	mutex_lock(&kn->kn_lock);
+	khttps_conn_close(kc, end.stat);
+	mutex_unlock(&kn->kn_lock);
+}
+
+/*
+ * The backend sent everything and ended: close_notify to the client, then
+ * wait (CLOSING) until kTLS gave its last records to TCP, which delivers
+ * them after the close; closing earlier would drop them.
+ */
+static void khttps_relay_finish(struct khttps_conn *kc)
+{
+	struct khttps_relay *r = kc->kc_relay;
+	struct khttps_net *kn = kc->kc_kn;
+
+	if (kc->kc_state == KHTTPS_CONN_ESTABLISHED) {
+		if (khttps_tls_send_alert(kc->kc_sock, TLS_ALERT_WARNING,
+					  TLS_ALERT_CLOSE_NOTIFY) > 0)
+			khttps_stat_inc(kn, kc->kc_binding, KHTTPS_STAT_CLOSE_NOTIFY_OUT);
+		r->linger_end = jiffies + msecs_to_jiffies(KHTTPS_LINGER_MS);
+	}
+	mutex_lock(&kn->kn_lock);
+	if (kc->kc_state == KHTTPS_CONN_ESTABLISHED || kc->kc_state == KHTTPS_CONN_CLOSING) {
+		if (khttps_tls_tx_pending(kc->kc_sock) && time_before(jiffies, r->linger_end)) {
+			/* Under kn_lock: a close cannot slip in before the work is queued. */
+			kc->kc_state = KHTTPS_CONN_CLOSING;
+			khttps_conn_get(kc);
+			if (!queue_delayed_work(khttps_wq, &kc->kc_work,
+						msecs_to_jiffies(KHTTPS_LINGER_POLL_MS)))
+				refcount_dec(&kc->kc_ref);
+		} else {
+			khttps_conn_close(kc, 0);
+		}
+	}
+	mutex_unlock(&kn->kn_lock);
+}
+
+/* A control record from the client: 0 to go on, 1 when the client finished, <0 to end. */
+static int khttps_relay_control(struct khttps_conn *kc, u8 type, struct khttps_end *end)
+{
+	struct khttps_relay *r = kc->kc_relay;
+	struct khttps_net *kn = kc->kc_kn;
+	struct khttps_binding *kb = kc->kc_binding;
+	u8 body[2] = {};
+
+	khttps_pipe_peek(&r->up, body, sizeof(body));
+	r->up.len = 0;
+	switch (type) {
+	case TLS_CT_ALERT:
+		if (body[1] == TLS_ALERT_CLOSE_NOTIFY) {
+			khttps_stat_inc(kn, kb, KHTTPS_STAT_CLOSE_NOTIFY_IN);
+			return 1;
+		}
+		khttps_stat_inc(kn, kb, KHTTPS_STAT_ALERTS_IN);
+		/* user_canceled is followed by close_notify; every other alert is fatal. */
+		if (body[1] == TLS_ALERT_USER_CANCELED && body[0] == TLS_ALERT_WARNING)
+			return 0;
+		*end = (struct khttps_end){ .stat = 0, .alert = -1 };
+		return -1;
+	case TLS_CT_HANDSHAKE:
+		if (kc->kc_version == TLS_1_3_VERSION && body[0] == TLS_HS_KEY_UPDATE) {
+			/* kTLS on 6.12 cannot install new receive keys. */
+			*end = (struct khttps_end){ KHTTPS_STAT_KEY_UPDATES, TLS_ALERT_INTERNAL_ERROR };
+		} else if (kc->kc_version == TLS_1_2_VERSION && body[0] == TLS_HS_CLIENT_HELLO) {
+			*end = (struct khttps_end){ KHTTPS_STAT_RENEGOTIATIONS,
+						    TLS_ALERT_NO_RENEGOTIATION };
+		} else {
+			*end = (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS,
+						    TLS_ALERT_UNEXPECTED_MESSAGE };
+		}
+		return -1;
+	default:
+		*end = (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_UNEXPECTED_MESSAGE };
+		return -1;
+	}
+}
+
+/* Map a kTLS receive error to the alert RFC 8446 6.2 asks for. */
+static struct khttps_end khttps_relay_rx_error(int err)
+{
+	switch (err) {
+	case -EBADMSG:		/* authentication failed, or a record too short to be one */
+		return (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_BAD_RECORD_MAC };
+	case -EMSGSIZE:		/* longer than 2^14 + overhead */
+		return (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_RECORD_OVERFLOW };
+	case -EINVAL:		/* bad record header */
+		return (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_DECODE_ERROR };
+	case -ENOMEM:
+		return (struct khttps_end){ 0, TLS_ALERT_INTERNAL_ERROR };
+	default:		/* a TCP error: nobody to tell */
+		return (struct khttps_end){ KHTTPS_STAT_RESETS, -1 };
+	}
+}
+
+/* Client to backend.  Return: >0 progress, 0 nothing to do now, <0 end (see *end). */
+static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
+{
+	struct khttps_relay *r = kc->kc_relay;
+	struct khttps_pipe *p = &r->up;
+	int progress = 0, n;
+	u8 type;
+
+	for (;;) {
+		if (p->len) {
+			if (!r->connected)
+				return progress;
+			n = khttps_pipe_send(p, r->backend);
+			if (n == -EAGAIN)
+				return progress;
+			if (n < 0) {
+				*end = (struct khttps_end){ KHTTPS_STAT_BACKEND_ERRORS,
+							    TLS_ALERT_INTERNAL_ERROR };
+				return n;
+			}
+			progress = 1;
+			continue;
+		}
+		if (p->eof)
+			return progress;
+		n = khttps_pipe_recv(p, kc->kc_sock, &type);
+		if (n == -EAGAIN)
+			return progress;
+		if (n < 0) {
+			*end = khttps_relay_rx_error(n);
+			return n;
+		}
+		progress = 1;
+		if (n == 0) {
+			/* TCP FIN without close_notify: pass the EOF on all the same. */
+			khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_TRUNCATED);
+			p->eof = true;
+			continue;
+		}
+		if (type == TLS_CT_APPDATA) {
+			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_IN, n);
+			continue;
+		}
+		n = khttps_relay_control(kc, type, end);
+		if (n < 0)
+			return n;
+		if (n == 1)
+			p->eof = true;
+	}
+}
+
+/* Backend to client.  Return: >0 progress, 0 nothing to do now, <0 end (see *end). */
+static int khttps_relay_down(struct khttps_conn *kc, struct khttps_end *end)
+{
+	struct khttps_relay *r = kc->kc_relay;
+	struct khttps_pipe *p = &r->down;
+	int progress = 0, n;
+
+	if (!r->connected)
+		return 0;
+	for (;;) {
+		if (p->len) {
+			n = khttps_pipe_send(p, kc->kc_sock);
+			if (n == -EAGAIN)
+				return progress;
+			if (n < 0) {
+				*end = (struct khttps_end){ KHTTPS_STAT_RESETS, -1 };
+				return n;
+			}
+			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_OUT, n);
+			progress = 1;
+			continue;
+		}
+		if (p->eof)
+			return progress;
+		n = khttps_pipe_recv(p, r->backend, NULL);
+		if (n == -EAGAIN)
+			return progress;
+		if (n < 0) {
+			*end = (struct khttps_end){ KHTTPS_STAT_BACKEND_ERRORS,
+						    TLS_ALERT_INTERNAL_ERROR };
+			return n;
+		}
+		progress = 1;
+		if (n == 0)
+			p->eof = true;
+	}
+}
+
+/* Has the backend's connect finished?  0 yes, -EINPROGRESS not yet, or why it failed. */
+static int khttps_relay_connected(struct khttps_relay *r)
+{
+	struct sock *sk = r->backend->sk;
+
+	if (r->connected)
+		return 0;
+	switch (READ_ONCE(sk->sk_state)) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		r->connected = true;
+		return 0;
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		return -EINPROGRESS;
+	default:
+		return sock_error(sk) ?: -ECONNREFUSED;
+	}
+}
+
+/**
+ * khttps_relay_work() - move data both ways until neither side can go on
+ * @work: &khttps_conn.kc_work
+ *
+ * Runs for each wake-up of either socket; holds a connection reference
+ * taken by whoever queued it.
+ *
+ * Context: process (khttps_wq); takes kn_lock only to close.
+ */
+void khttps_relay_work(struct work_struct *work)
+{
+	struct khttps_conn *kc = container_of(to_delayed_work(work), struct khttps_conn, kc_work);
+	struct khttps_relay *r = kc->kc_relay;
+	struct khttps_end end = { 0, -1 };
+	int up, down, err;
+
+	switch (READ_ONCE(kc->kc_state)) {
+	case KHTTPS_CONN_CLOSING:
+		khttps_relay_finish(kc);
+		goto out;
+	case KHTTPS_CONN_ESTABLISHED:
+		break;
+	default:
+		goto out;
+	}
+	err = khttps_relay_connected(r);
+	if (err && err != -EINPROGRESS) {
+		khttps_relay_end(kc, (struct khttps_end){ KHTTPS_STAT_BACKEND_ERRORS,
+							  TLS_ALERT_INTERNAL_ERROR });
+		goto out;
+	}
+	do {
+		up = khttps_relay_up(kc, &end);
+		down = up < 0 ? 0 : khttps_relay_down(kc, &end);
+		if (up < 0 || down < 0) {
+			khttps_relay_end(kc, end);
+			goto out;
+		}
+		if (r->up.eof && !r->up.len && r->connected && !r->backend_shut) {
+			kernel_sock_shutdown(r->backend, SHUT_WR);
+			r->backend_shut = true;
+		}
+		if (r->down.eof && !r->down.len) {
+			khttps_relay_finish(kc);
+			goto out;
+		}
+		cond_resched();
+	} while (up > 0 || down > 0);
+out:
+	khttps_conn_put(kc);
+}
+
+static int khttps_relay_setup(struct khttps_conn *kc);
+
+static void khttps_relay_watch(struct khttps_conn *kc, struct socket *sock,
+			       struct wait_queue_entry *entry, bool *on)
+{
+	init_waitqueue_func_entry(entry, khttps_relay_wake);
+	entry->private = kc;
+	add_wait_queue(sk_sleep(sock->sk), entry);
+	*on = true;
+}
+
+/**
+ * khttps_relay_start() - connect to the binding's backend and start relaying
+ * @kc: a connection just established (kTLS installed), in forward mode
+ *
+ * Return: 0, or a negative errno: the connection got an internal_error
+ * alert and the caller closes it.
+ * Context: process; kn_lock held.
+ */
+int khttps_relay_start(struct khttps_conn *kc)
+{
+	int err = khttps_relay_setup(kc);
+
+	if (err && khttps_tls_send_alert(kc->kc_sock, TLS_ALERT_FATAL,
+					 TLS_ALERT_INTERNAL_ERROR) > 0)
+		khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_ALERTS_OUT);
+	return err;
+}
+
+static int khttps_relay_setup(struct khttps_conn *kc)
+{
+	const struct sockaddr_storage *addr = &kc->kc_binding->kb_backend;
+	struct khttps_relay *r;
+	int err;
+
+	lockdep_assert_held(&kc->kc_kn->kn_lock);
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	kc->kc_relay = r;
+	err = khttps_pipe_alloc(&r->up);
+	if (!err)
+		err = khttps_pipe_alloc(&r->down);
+	if (!err)
+		err = sock_create_kern(kc->kc_kn->kn_net, addr->ss_family, SOCK_STREAM,
+				       IPPROTO_TCP, &r->backend);
+	if (err)
+		return err;
+	khttps_relay_watch(kc, kc->kc_sock, &r->cwait, &r->cwait_on);
+	khttps_relay_watch(kc, r->backend, &r->bwait, &r->bwait_on);
+	err = kernel_connect(r->backend, (struct sockaddr *)addr,
+			     addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+							   sizeof(struct sockaddr_in),
+			     O_NONBLOCK);
+	if (err && err != -EINPROGRESS)
+		return err;
+	/* Records that arrived with the handshake's last flight are already queued. */
+	khttps_conn_get(kc);
+	if (!queue_delayed_work(khttps_wq, &kc->kc_work, 0))
+		refcount_dec(&kc->kc_ref);
+	return 0;
+}
+
+/**
+ * khttps_relay_detach() - stop all wake-ups of a closing connection
+ * @kc: the connection, being closed
+ *
+ * Context: process; kn_lock held; the table still holds its reference.
+ */
+void khttps_relay_detach(struct khttps_conn *kc)
+{
+	struct khttps_relay *r = kc->kc_relay;
+
+	if (!r)
+		return;
+	if (r->cwait_on)
+		remove_wait_queue(sk_sleep(kc->kc_sock->sk), &r->cwait);
+	if (r->bwait_on)
+		remove_wait_queue(sk_sleep(r->backend->sk), &r->bwait);
+	r->cwait_on = r->bwait_on = false;
+	/* A linger poll still waiting on its timer. */
+	if (cancel_delayed_work(&kc->kc_work))
+		refcount_dec(&kc->kc_ref);
+	if (r->backend)
+		kernel_sock_shutdown(r->backend, SHUT_RDWR);
+}
+
+/**
+ * khttps_relay_free() - release what the relay owns
+ * @kc: the connection, at its last reference
+ *
+ * Context: process.
+ */
+void khttps_relay_free(struct khttps_conn *kc)
+{
+	struct khttps_relay *r = kc->kc_relay;
+
+	if (!r)
+		return;
+	if (r->backend)
+		sock_release(r->backend);
+	khttps_pipe_free(&r->up);
+	khttps_pipe_free(&r->down);
+	kfree(r);
+	kc->kc_relay = NULL;
+}

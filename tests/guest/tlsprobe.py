@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""TLS clients that do what curl cannot, for the guest tests.
+
+  tlsprobe.py close-notify HOST PORT
+      1. GET /hello with "Connection: close": the server must end with a
+         close_notify (an unclean EOF fails).
+      2. GET /hello on a keep-alive connection, then our close_notify: the
+         server must answer with its own (unwrap() fails otherwise).
+      Prints "ok".
+  tlsprobe.py bad-mac HOST PORT
+      Handshake, then send an application-data record with one ciphertext
+      byte flipped; the server must answer with a bad_record_mac alert.
+  tlsprobe.py pipeline HOST PORT CONNS REQS
+      CONNS concurrent keep-alive connections, each sending REQS pipelined
+      GET /hello requests in one write and reading every response.
+      Prints "ok CONNS" when all answered.
+
+Exit status 0 when the server behaved as required, 1 otherwise (the reason
+on stderr).
+"""
+import asyncio
+import socket
+import ssl
+import sys
+
+HELLO = b"hello from the backend\n"
+
+
+def context():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def fail(msg):
+    print(msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def close_notify(host, port):
+    raw = socket.create_connection((host, port), timeout=30)
+    s = context().wrap_socket(raw, suppress_ragged_eofs=False)
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break  # a clean close_notify
+            data += chunk
+    except ssl.SSLEOFError:
+        fail("the server closed TCP without close_notify")
+    if not data.endswith(HELLO):
+        fail("unexpected response: %r" % data[-200:])
+    s.close()
+
+    raw = socket.create_connection((host, port), timeout=30)
+    s = context().wrap_socket(raw, suppress_ragged_eofs=False)
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while not data.endswith(HELLO):
+        chunk = s.recv(65536)
+        if not chunk:
+            fail("EOF before the keep-alive response: %r" % data[-200:])
+        data += chunk
+    try:
+        s.unwrap()  # ours, then waits for the server's
+    except (ssl.SSLError, OSError) as e:
+        fail("no close_notify in answer to ours: %r" % e)
+    s.close()
+    print("ok")
+
+
+def bad_mac(host, port):
+    raw = socket.create_connection((host, port), timeout=30)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = context().wrap_bio(inc, out)
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            raw.sendall(out.read())
+            chunk = raw.recv(65536)
+            if not chunk:
+                fail("EOF during the handshake")
+            inc.write(chunk)
+    raw.sendall(out.read())
+    obj.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    rec = bytearray(out.read())
+    rec[-1] ^= 0x01  # the last byte of the tag
+    raw.sendall(bytes(rec))
+    got = b""
+    while True:
+        chunk = raw.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    inc.write(got)
+    inc.write_eof()
+    try:
+        while obj.read(65536):
+            pass
+    except ssl.SSLError as e:
+        if "BAD_RECORD_MAC" in str(e).upper():
+            print("ok")
+            return
+        fail("unexpected TLS error: %s" % e)
+    fail("no bad_record_mac alert (read %d bytes)" % len(got))
+
+
+async def one(host, port, reqs, ctx):
+    reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+    writer.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n" * reqs)
+    await writer.drain()
+    for _ in range(reqs):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        body = await reader.readexactly(length)
+        if body != HELLO:
+            raise RuntimeError("bad body %r" % body)
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except (ssl.SSLError, ConnectionError):
+        pass
+
+
+async def pipeline(host, port, conns, reqs):
+    ctx = context()
+    results = await asyncio.gather(*(one(host, port, reqs, ctx) for _ in range(conns)),
+                                   return_exceptions=True)
+    bad = [r for r in results if isinstance(r, BaseException)]
+    if bad:
+        fail("%d of %d connections failed, first: %r" % (len(bad), conns, bad[0]))
+    print("ok", conns)
+
+
+def main():
+    cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if cmd == "close-notify":
+        close_notify(host, port)
+    elif cmd == "bad-mac":
+        bad_mac(host, port)
+    elif cmd == "pipeline":
+        asyncio.run(asyncio.wait_for(pipeline(host, port, int(sys.argv[4]), int(sys.argv[5])),
+                                     timeout=600))
+    else:
+        fail("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
