@@ -36,7 +36,7 @@ GUEST_SRC := $(wildcard tests/guest/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGS := $(B)/khttpsd $(B)/khttpsctl $(B)/libkhttps.a $(B)/libkhttps.so.0
+PROGS := $(B)/khttpsd $(B)/khttpsctl $(B)/libkhttps.a $(B)/libkhttps.so.0 $(B)/khttps-serve
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 GUEST_BINS := $(patsubst tests/guest/%.c,$(B)/tests/guest/%,$(GUEST_SRC))
 FIXTURE_SRC := $(wildcard tests/unit/fixtures/*.c)
@@ -76,6 +76,10 @@ $(B)/khttpsctl: $(call obj,$(CTL_SRC) $(COMMON_SRC))
 
 $(B)/khttpsd: $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS)
+
+# The example links libkhttps statically so it runs from the build tree.
+$(B)/khttps-serve: $(B)/obj/userspace/examples/khttps-serve.o $(B)/libkhttps.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread $(SSL_LIBS)
 
 LIB_OBJ := $(patsubst userspace/lib/%.c,$(B)/obj/lib/%.o,$(LIB_SRC))
 $(B)/libkhttps.a: $(LIB_OBJ)

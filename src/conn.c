@@ -5,7 +5,9 @@
  *
  * A connection holds one reference for the table, one while its timeout
  * work is queued and one for each queued run of its relay work; it is freed,
- * and its sockets closed, at the last put.
+ * and its sockets closed, at the last put.  Once an application accepted it
+ * from a queue (KHTTPS_CF_APP), the socket is the application's and holds a
+ * reference of its own until it is released (appsock.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -65,6 +67,8 @@ void khttps_stat_add(struct khttps_net *kn, struct khttps_binding *kb, int stat,
 static void khttps_conn_free(struct khttps_conn *kc)
 {
 	khttps_relay_free(kc);
+	kfree(kc->kc_sni);
+	kfree(kc->kc_alpn);
 	/* Once the socket has a file, the file owns it. */
 	if (kc->kc_file)
 		fput(kc->kc_file);
@@ -138,6 +142,7 @@ void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
 	kc->kc_sock = sock;
 	kc->kc_state = KHTTPS_CONN_WAITING;
 	INIT_LIST_HEAD(&kc->kc_pending);
+	INIT_LIST_HEAD(&kc->kc_qlist);
 	INIT_DELAYED_WORK(&kc->kc_timeout, khttps_conn_timeout);
 	INIT_DELAYED_WORK(&kc->kc_work, khttps_relay_work);
 	refcount_inc(&kb->kb_ref);
@@ -152,6 +157,8 @@ void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
 		refuse = KHTTPS_STAT_REFUSED_CONNS;
 	else if (kn->kn_npending >= khttps_param(max_pending_handshakes))
 		refuse = KHTTPS_STAT_REFUSED_PENDING;
+	else if (kb->kb_queue && khttps_queue_full(kb))
+		refuse = KHTTPS_STAT_QUEUE_FULL;
 	if (refuse) {
 		mutex_unlock(&kn->kn_lock);
 		if (refuse > 0)
@@ -262,6 +269,7 @@ void khttps_conn_established(struct khttps_conn *kc)
  *
  * A worker may still hold the socket's fd: shutting the socket down makes
  * its handshake fail at once; the socket goes when the last file ref does.
+ * An application's socket is left alone: this runs when it is released.
  *
  * Context: kn_lock held; @kc may be freed on return.
  */
@@ -275,6 +283,7 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 	if (kc->kc_state == KHTTPS_CONN_WAITING || kc->kc_state == KHTTPS_CONN_HANDSHAKE)
 		khttps_conn_handshake_over(kc);
 	list_del_init(&kc->kc_pending);
+	khttps_queue_remove(kc);
 	kc->kc_state = KHTTPS_CONN_CLOSED;
 	xa_erase(&kn->kn_conns, kc->kc_id);
 	kn->kn_nconns--;
@@ -282,7 +291,8 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 	if (stat)
 		khttps_stat_inc(kn, kc->kc_binding, stat);
 	khttps_relay_detach(kc);
-	kernel_sock_shutdown(kc->kc_sock, SHUT_RDWR);
+	if (!test_bit(KHTTPS_CF_APP, &kc->kc_flags))
+		kernel_sock_shutdown(kc->kc_sock, SHUT_RDWR);
 	khttps_conn_put(kc);	/* the table's reference */
 }
 

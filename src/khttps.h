@@ -23,11 +23,31 @@
 #include <uapi/linux/khttps.h>
 
 #define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13 | \
-				 KHTTPS_CAP_FORWARD)
-#define KHTTPS_QUEUE_NAME_MAX	32
+				 KHTTPS_CAP_FORWARD | KHTTPS_CAP_QUEUE)
 #define KHTTPS_LISTEN_BACKLOG	1024
 /* One pipe holds one full TLS record's plaintext (2^14 bytes). */
 #define KHTTPS_PIPE_PAGES	(16384 / PAGE_SIZE)
+
+/* TLS content types, alerts and handshake types (RFC 8446 5.1, 6 and 4). */
+#define TLS_CT_ALERT		21
+#define TLS_CT_HANDSHAKE	22
+#define TLS_CT_APPDATA		23
+#define TLS_ALERT_WARNING	1
+#define TLS_ALERT_FATAL		2
+#define TLS_ALERT_CLOSE_NOTIFY		0
+#define TLS_ALERT_UNEXPECTED_MESSAGE	10
+#define TLS_ALERT_BAD_RECORD_MAC	20
+#define TLS_ALERT_RECORD_OVERFLOW	22
+#define TLS_ALERT_DECODE_ERROR		50
+#define TLS_ALERT_INTERNAL_ERROR	80
+#define TLS_ALERT_USER_CANCELED		90
+#define TLS_ALERT_NO_RENEGOTIATION	100
+#define TLS_HS_CLIENT_HELLO	1
+#define TLS_HS_KEY_UPDATE	24
+
+/* How long a closing connection may wait for kTLS to hand its last records to TCP. */
+#define KHTTPS_LINGER_MS	10000
+#define KHTTPS_LINGER_POLL_MS	20
 
 struct khttps_stats {
 	atomic64_t st[__KHTTPS_STAT_MAX];
@@ -40,6 +60,8 @@ struct khttps_net {
 	struct list_head kn_bindings;
 	struct xarray kn_conns;		/* conn id -> struct khttps_conn */
 	struct list_head kn_pending;	/* waiting for HS_ACCEPT, oldest first */
+	spinlock_t kn_qlock;		/* kn_queues */
+	struct list_head kn_queues;	/* struct khttps_queue, by name */
 	u64 kn_next_id;
 	unsigned int kn_nconns;
 	unsigned int kn_npending;	/* waiting or in a handshake */
@@ -58,8 +80,26 @@ struct khttps_binding {
 	char *kb_cert;
 	char *kb_key;
 	struct sockaddr_storage kb_backend;	/* ss_family 0: queue mode */
-	char kb_queue[KHTTPS_QUEUE_NAME_MAX];
+	struct khttps_queue *kb_queue;		/* queue mode */
 	struct khttps_stats kb_stats;
+};
+
+/*
+ * Queue mode: a named accept queue of established connections, per
+ * namespace.  Bindings and open /dev/khttps files hold references; it is
+ * listed (found by name) until the last one goes.
+ */
+struct khttps_queue {
+	struct list_head q_list;	/* kn_queues, under kn_qlock */
+	struct khttps_net *q_kn;
+	refcount_t q_ref;
+	char q_name[KHTTPS_QUEUE_NAME_MAX];
+	kuid_t q_uid;			/* may attach besides CAP_NET_ADMIN, or invalid */
+	kgid_t q_gid;
+	/* Under kn_lock: */
+	struct list_head q_ready;	/* established, waiting for accept, oldest first */
+	unsigned int q_nready;
+	wait_queue_head_t q_wait;	/* accept and poll */
 };
 
 enum khttps_conn_state {
@@ -107,6 +147,24 @@ struct khttps_conn {
 	u16 kc_cipher;
 	struct delayed_work kc_work;	/* forward mode: the relay */
 	struct khttps_relay *kc_relay;	/* forward mode, once established */
+	char *kc_sni, *kc_alpn;		/* from DONE, or NULL */
+	struct list_head kc_qlist;	/* queue mode: on q_ready */
+	unsigned long kc_flags;		/* &enum khttps_conn_flag */
+};
+
+/* Queue mode: the state of a connection handed to an application (atomic bits). */
+enum khttps_conn_flag {
+	KHTTPS_CF_APP,		/* an application owns the socket */
+	KHTTPS_CF_RX_EOF,	/* the client's close_notify was read */
+	KHTTPS_CF_RX_END,	/* the end (EOF, error) was counted */
+	KHTTPS_CF_TX_CLOSED,	/* our close_notify was sent */
+	KHTTPS_CF_FAILED,	/* a fatal alert went either way: no more records */
+};
+
+/* Why a connection ends, and what the client is told. */
+struct khttps_end {
+	int stat;		/* &enum khttps_stat, or 0 */
+	int alert;		/* fatal alert to send, or -1 */
 };
 
 /* The record keys of one direction, as DONE carried them. */
@@ -140,6 +198,8 @@ struct khttps_binding_cfg {
 	const char *cert, *key;
 	struct sockaddr_storage backend;
 	const char *queue;
+	kuid_t queue_uid;
+	kgid_t queue_gid;
 };
 int khttps_listener_add(struct khttps_net *kn, const struct khttps_binding_cfg *cfg,
 			struct netlink_ext_ack *extack);
@@ -166,6 +226,29 @@ void khttps_conn_worker_gone(struct khttps_net *kn, u32 portid);
 int khttps_ktls_install(struct khttps_conn *kc, u16 version, u16 cipher,
 			const struct khttps_keys *tx, const struct khttps_keys *rx,
 			struct netlink_ext_ack *extack);
+
+/* record.c */
+int khttps_tls_send_alert(struct socket *sock, u8 level, u8 desc);
+bool khttps_tls_tx_pending(struct socket *sock);
+int khttps_tls_control(struct khttps_conn *kc, u8 type, const u8 *body, unsigned int len,
+		       struct khttps_end *end);
+struct khttps_end khttps_tls_rx_error(int err);
+void khttps_tls_end(struct khttps_conn *kc, struct khttps_end end);
+
+/* queue.c */
+bool khttps_queue_name_ok(const char *s);
+int khttps_queue_init(void);
+void khttps_queue_exit(void);
+struct khttps_queue *khttps_queue_get(struct khttps_net *kn, const char *name, kuid_t uid,
+				      kgid_t gid, struct netlink_ext_ack *extack);
+void khttps_queue_put(struct khttps_queue *q);
+bool khttps_queue_full(struct khttps_binding *kb);
+int khttps_queue_ready(struct khttps_conn *kc);
+void khttps_queue_remove(struct khttps_conn *kc);
+
+/* appsock.c */
+int khttps_app_adopt(struct khttps_conn *kc);
+void khttps_app_exit(void);
 
 /* relay.c */
 int khttps_relay_start(struct khttps_conn *kc);

@@ -73,6 +73,8 @@ static void khttps_accept_work(struct work_struct *work)
 
 static void khttps_binding_free(struct khttps_binding *kb)
 {
+	if (kb->kb_queue)
+		khttps_queue_put(kb->kb_queue);
 	kfree(kb->kb_cert);
 	kfree(kb->kb_key);
 	kfree(kb);
@@ -173,14 +175,21 @@ int khttps_listener_add(struct khttps_net *kn, const struct khttps_binding_cfg *
 	kb->kb_kn = kn;
 	kb->kb_addr = cfg->addr;
 	kb->kb_backend = cfg->backend;
-	if (cfg->queue)
-		strscpy(kb->kb_queue, cfg->queue, sizeof(kb->kb_queue));
 	INIT_WORK(&kb->kb_accept_work, khttps_accept_work);
 	kb->kb_cert = kstrdup(cfg->cert, GFP_KERNEL);
 	kb->kb_key = kstrdup(cfg->key, GFP_KERNEL);
 	if (!kb->kb_cert || !kb->kb_key) {
 		err = -ENOMEM;
 		goto err_free;
+	}
+	if (cfg->queue) {
+		kb->kb_queue = khttps_queue_get(kn, cfg->queue, cfg->queue_uid, cfg->queue_gid,
+						extack);
+		if (IS_ERR(kb->kb_queue)) {
+			err = PTR_ERR(kb->kb_queue);
+			kb->kb_queue = NULL;
+			goto err_free;
+		}
 	}
 
 	mutex_lock(&kn->kn_lock);

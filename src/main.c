@@ -72,7 +72,7 @@ KHTTPS_UINT_PARAM(max_pending_handshakes, 1, 1048576,
 KHTTPS_UINT_PARAM(max_connections, 1, 4194304,
 		  "Connections per network namespace, default 65536");
 KHTTPS_UINT_PARAM(default_queue_len, 1, 65535,
-		  "Length of an accept queue whose binding names none, default 128");
+		  "Connections an accept queue holds for its application (read live), default 128");
 
 /**
  * khttps_net() - the khttps state of a network namespace
@@ -93,6 +93,8 @@ static int __net_init khttps_net_init(struct net *net)
 	mutex_init(&kn->kn_lock);
 	INIT_LIST_HEAD(&kn->kn_bindings);
 	INIT_LIST_HEAD(&kn->kn_pending);
+	spin_lock_init(&kn->kn_qlock);
+	INIT_LIST_HEAD(&kn->kn_queues);
 	xa_init(&kn->kn_conns);
 	return 0;
 }
@@ -117,6 +119,7 @@ static void __net_exit khttps_net_exit(struct net *net)
 	struct khttps_net *kn = khttps_net(net);
 
 	WARN_ON_ONCE(!xa_empty(&kn->kn_conns));
+	WARN_ON_ONCE(!list_empty(&kn->kn_queues));
 	xa_destroy(&kn->kn_conns);
 	mutex_destroy(&kn->kn_lock);
 }
@@ -151,10 +154,15 @@ static int __init khttps_init(void)
 	err = khttps_netlink_init();
 	if (err)
 		goto err_netlink;
+	err = khttps_queue_init();
+	if (err)
+		goto err_queue;
 
 	pr_info("version %s loaded\n", THIS_MODULE->version);
 	return 0;
 
+err_queue:
+	khttps_netlink_exit();
 err_netlink:
 	unregister_pernet_subsys(&khttps_net_ops);
 err_pernet:
@@ -164,7 +172,12 @@ err_pernet:
 
 static void __exit khttps_exit(void)
 {
-	/* No new requests, then every namespace torn down, then no work left. */
+	/*
+	 * No new requests, then every namespace torn down, then no work left.
+	 * No /dev/khttps file and no application socket is open: each holds
+	 * a module reference.
+	 */
+	khttps_queue_exit();
 	khttps_netlink_exit();
 	unregister_pernet_subsys(&khttps_net_ops);
 	destroy_workqueue(khttps_wq);

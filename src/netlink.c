@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -54,6 +55,8 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_RX]		= NLA_POLICY_NESTED(khttps_crypto_policy),
 	[KHTTPS_A_SNI]		= { .type = NLA_NUL_STRING, .len = 255 },
 	[KHTTPS_A_ALPN]		= { .type = NLA_NUL_STRING, .len = 255 },
+	[KHTTPS_A_QUEUE_UID]	= { .type = NLA_U32 },
+	[KHTTPS_A_QUEUE_GID]	= { .type = NLA_U32 },
 };
 
 /*
@@ -203,16 +206,6 @@ err_put:
 	return -EMSGSIZE;
 }
 
-static bool khttps_queue_name_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum(*s) && *s != '.' && *s != '_' && *s != '-')
-			return false;
-	return true;
-}
-
 static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
@@ -238,11 +231,36 @@ static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *inf
 		NL_SET_ERR_MSG(info->extack, "khttps: a binding needs either a backend or a queue");
 		return -EINVAL;
 	}
+	cfg.queue_uid = INVALID_UID;
+	cfg.queue_gid = INVALID_GID;
 	if (a[KHTTPS_A_BACKEND]) {
+		if (a[KHTTPS_A_QUEUE_UID] || a[KHTTPS_A_QUEUE_GID]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "khttps: a queue user or group needs a queue binding");
+			return -EINVAL;
+		}
 		err = khttps_nl_get_addr(a[KHTTPS_A_BACKEND], &cfg.backend, info->extack);
 		if (err)
 			return err;
 	} else {
+		if (a[KHTTPS_A_QUEUE_UID]) {
+			cfg.queue_uid = make_kuid(current_user_ns(),
+						  nla_get_u32(a[KHTTPS_A_QUEUE_UID]));
+			if (!uid_valid(cfg.queue_uid)) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_QUEUE_UID],
+						    "khttps: no such user in this user namespace");
+				return -EINVAL;
+			}
+		}
+		if (a[KHTTPS_A_QUEUE_GID]) {
+			cfg.queue_gid = make_kgid(current_user_ns(),
+						  nla_get_u32(a[KHTTPS_A_QUEUE_GID]));
+			if (!gid_valid(cfg.queue_gid)) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_QUEUE_GID],
+						    "khttps: no such group in this user namespace");
+				return -EINVAL;
+			}
+		}
 		cfg.queue = nla_data(a[KHTTPS_A_QUEUE]);
 		if (!khttps_queue_name_ok(cfg.queue)) {
 			NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_QUEUE],
@@ -283,7 +301,13 @@ static int khttps_nl_fill_binding(struct sk_buff *msg, struct khttps_binding *kb
 	    nla_put_string(msg, KHTTPS_A_KEY, kb->kb_key) ||
 	    (kb->kb_backend.ss_family ?
 	     khttps_nl_put_addr(msg, KHTTPS_A_BACKEND, &kb->kb_backend) :
-	     nla_put_string(msg, KHTTPS_A_QUEUE, kb->kb_queue)) ||
+	     nla_put_string(msg, KHTTPS_A_QUEUE, kb->kb_queue->q_name)) ||
+	    (kb->kb_queue && uid_valid(kb->kb_queue->q_uid) &&
+	     nla_put_u32(msg, KHTTPS_A_QUEUE_UID,
+			 from_kuid_munged(current_user_ns(), kb->kb_queue->q_uid))) ||
+	    (kb->kb_queue && gid_valid(kb->kb_queue->q_gid) &&
+	     nla_put_u32(msg, KHTTPS_A_QUEUE_GID,
+			 from_kgid_munged(current_user_ns(), kb->kb_queue->q_gid))) ||
 	    khttps_nl_put_stats(msg, &kb->kb_stats)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
@@ -459,6 +483,17 @@ static void khttps_nl_wipe_keys(struct genl_info *info)
 	}
 }
 
+/* Keep the SNI and ALPN a DONE carried, for applications and listings. */
+static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
+{
+	struct nlattr *sni = info->attrs[KHTTPS_A_SNI], *alpn = info->attrs[KHTTPS_A_ALPN];
+
+	if (sni && nla_len(sni) > 1)
+		kc->kc_sni = kstrdup(nla_data(sni), GFP_KERNEL);
+	if (alpn && nla_len(alpn) > 1)
+		kc->kc_alpn = kstrdup(nla_data(alpn), GFP_KERNEL);
+}
+
 static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
@@ -506,9 +541,14 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 					  nla_get_u16(a[KHTTPS_A_CIPHER]), &tx, &rx,
 					  info->extack);
 	if (!err) {
+		khttps_nl_conn_names(kc, info);
 		khttps_conn_established(kc);
-		if (kc->kc_binding->kb_backend.ss_family && khttps_relay_start(kc))
+		if (kc->kc_binding->kb_queue) {
+			if (khttps_queue_ready(kc))
+				khttps_conn_close(kc, KHTTPS_STAT_QUEUE_FULL);
+		} else if (khttps_relay_start(kc)) {
 			khttps_conn_close(kc, KHTTPS_STAT_BACKEND_ERRORS);
+		}
 		goto out_unlock;
 	}
 out_fail:

@@ -49,32 +49,9 @@
 
 #include "khttps.h"
 
-/* TLS content types and alerts (RFC 8446 5.1 and 6) that the relay uses. */
-#define TLS_CT_ALERT		21
-#define TLS_CT_HANDSHAKE	22
-#define TLS_CT_APPDATA		23
-#define TLS_ALERT_WARNING	1
-#define TLS_ALERT_FATAL		2
-#define TLS_ALERT_CLOSE_NOTIFY		0
-#define TLS_ALERT_UNEXPECTED_MESSAGE	10
-#define TLS_ALERT_BAD_RECORD_MAC	20
-#define TLS_ALERT_RECORD_OVERFLOW	22
-#define TLS_ALERT_DECODE_ERROR		50
-#define TLS_ALERT_INTERNAL_ERROR	80
-#define TLS_ALERT_USER_CANCELED		90
-#define TLS_ALERT_NO_RENEGOTIATION	100
-#define TLS_HS_CLIENT_HELLO	1
-#define TLS_HS_KEY_UPDATE	24
-
 /* How long a closing connection may wait for kTLS to hand its last records to TCP. */
 #define KHTTPS_LINGER_MS	10000
 #define KHTTPS_LINGER_POLL_MS	20
-
-/* Why the relay ends a connection, and what it tells the client. */
-struct khttps_end {
-	int stat;		/* &enum khttps_stat, or 0 */
-	int alert;		/* fatal alert to send, or -1 */
-};
 
 static int khttps_relay_wake(struct wait_queue_entry *wq_entry, unsigned int mode, int sync,
 			     void *key)
@@ -201,64 +178,13 @@ static void khttps_pipe_peek(struct khttps_pipe *p, u8 *out, unsigned int len)
 	memcpy_from_page(out, p->pg[0], 0, min(len, p->len));
 }
 
-/**
- * khttps_tls_send_alert() - send one alert record on a kTLS socket
- * @sock: the client socket, kTLS TX installed
- * @level: %TLS_ALERT_WARNING or %TLS_ALERT_FATAL
- * @desc: the alert description
- *
- * kTLS sends no alert itself.  A receive error leaves sk_err set and every
- * send would fail with it, so it is cleared first.  Never blocks.
- *
- * Return: 2 (bytes sent) or a negative errno.
- */
-static int khttps_tls_send_alert(struct socket *sock, u8 level, u8 desc)
-{
-	union {
-		struct cmsghdr hdr;
-		u8 buf[CMSG_SPACE(sizeof(u8))];
-	} cbuf = {};
-	u8 alert[2] = { level, desc };
-	struct kvec iov = { .iov_base = alert, .iov_len = sizeof(alert) };
-	struct msghdr msg = {
-		.msg_control = &cbuf,
-		.msg_controllen = sizeof(cbuf),
-		.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
-	};
-
-	cbuf.hdr.cmsg_level = SOL_TLS;
-	cbuf.hdr.cmsg_type = TLS_SET_RECORD_TYPE;
-	cbuf.hdr.cmsg_len = CMSG_LEN(sizeof(u8));
-	*(u8 *)CMSG_DATA(&cbuf.hdr) = TLS_CT_ALERT;
-	sock_error(sock->sk);
-	return kernel_sendmsg(sock, &msg, &iov, 1, sizeof(alert));
-}
-
-/* Does kTLS still hold encrypted records it could not yet give to TCP? */
-static bool khttps_tls_tx_pending(struct socket *sock)
-{
-	struct sock *sk = sock->sk;
-	struct tls_context *ctx;
-	bool pending = false;
-
-	lock_sock(sk);
-	ctx = tls_get_ctx(sk);
-	if (ctx && ctx->tx_conf == TLS_SW)
-		pending = ctx->partially_sent_record ||
-			  !list_empty(&tls_sw_ctx_tx(ctx)->tx_list);
-	release_sock(sk);
-	return pending;
-}
-
 static void khttps_relay_end(struct khttps_conn *kc, struct khttps_end end)
 {
 	struct khttps_net *kn = kc->kc_kn;
 
-	if (end.alert >= 0 &&
-	    khttps_tls_send_alert(kc->kc_sock, TLS_ALERT_FATAL, end.alert) > 0)
-		khttps_stat_inc(kn, kc->kc_binding, KHTTPS_STAT_ALERTS_OUT);
+	khttps_tls_end(kc, end);
 	mutex_lock(&kn->kn_lock);
-	khttps_conn_close(kc, end.stat);
+	khttps_conn_close(kc, 0);
 	mutex_unlock(&kn->kn_lock);
 }
 
@@ -294,70 +220,13 @@ static void khttps_relay_finish(struct khttps_conn *kc)
 	mutex_unlock(&kn->kn_lock);
 }
 
-/* A control record from the client: 0 to go on, 1 when the client finished, <0 to end. */
-static int khttps_relay_control(struct khttps_conn *kc, u8 type, struct khttps_end *end)
-{
-	struct khttps_relay *r = kc->kc_relay;
-	struct khttps_net *kn = kc->kc_kn;
-	struct khttps_binding *kb = kc->kc_binding;
-	u8 body[2] = {};
-
-	khttps_pipe_peek(&r->up, body, sizeof(body));
-	r->up.len = 0;
-	switch (type) {
-	case TLS_CT_ALERT:
-		if (body[1] == TLS_ALERT_CLOSE_NOTIFY) {
-			khttps_stat_inc(kn, kb, KHTTPS_STAT_CLOSE_NOTIFY_IN);
-			return 1;
-		}
-		khttps_stat_inc(kn, kb, KHTTPS_STAT_ALERTS_IN);
-		/* user_canceled is followed by close_notify; every other alert is fatal. */
-		if (body[1] == TLS_ALERT_USER_CANCELED && body[0] == TLS_ALERT_WARNING)
-			return 0;
-		*end = (struct khttps_end){ .stat = 0, .alert = -1 };
-		return -1;
-	case TLS_CT_HANDSHAKE:
-		if (kc->kc_version == TLS_1_3_VERSION && body[0] == TLS_HS_KEY_UPDATE) {
-			/* kTLS on 6.12 cannot install new receive keys. */
-			*end = (struct khttps_end){ KHTTPS_STAT_KEY_UPDATES, TLS_ALERT_INTERNAL_ERROR };
-		} else if (kc->kc_version == TLS_1_2_VERSION && body[0] == TLS_HS_CLIENT_HELLO) {
-			*end = (struct khttps_end){ KHTTPS_STAT_RENEGOTIATIONS,
-						    TLS_ALERT_NO_RENEGOTIATION };
-		} else {
-			*end = (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS,
-						    TLS_ALERT_UNEXPECTED_MESSAGE };
-		}
-		return -1;
-	default:
-		*end = (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_UNEXPECTED_MESSAGE };
-		return -1;
-	}
-}
-
-/* Map a kTLS receive error to the alert RFC 8446 6.2 asks for. */
-static struct khttps_end khttps_relay_rx_error(int err)
-{
-	switch (err) {
-	case -EBADMSG:		/* authentication failed, or a record too short to be one */
-		return (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_BAD_RECORD_MAC };
-	case -EMSGSIZE:		/* longer than 2^14 + overhead */
-		return (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_RECORD_OVERFLOW };
-	case -EINVAL:		/* bad record header */
-		return (struct khttps_end){ KHTTPS_STAT_BAD_RECORDS, TLS_ALERT_DECODE_ERROR };
-	case -ENOMEM:
-		return (struct khttps_end){ 0, TLS_ALERT_INTERNAL_ERROR };
-	default:		/* a TCP error: nobody to tell */
-		return (struct khttps_end){ KHTTPS_STAT_RESETS, -1 };
-	}
-}
-
 /* Client to backend.  Return: >0 progress, 0 nothing to do now, <0 end (see *end). */
 static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 {
 	struct khttps_relay *r = kc->kc_relay;
 	struct khttps_pipe *p = &r->up;
 	int progress = 0, n;
-	u8 type;
+	u8 type, body[2];
 
 	for (;;) {
 		if (p->len) {
@@ -380,7 +249,7 @@ static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 		if (n == -EAGAIN)
 			return progress;
 		if (n < 0) {
-			*end = khttps_relay_rx_error(n);
+			*end = khttps_tls_rx_error(n);
 			return n;
 		}
 		progress = 1;
@@ -394,7 +263,9 @@ static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_IN, n);
 			continue;
 		}
-		n = khttps_relay_control(kc, type, end);
+		khttps_pipe_peek(p, body, sizeof(body));
+		n = khttps_tls_control(kc, type, body, p->len, end);
+		p->len = 0;
 		if (n < 0)
 			return n;
 		if (n == 1)
@@ -560,15 +431,22 @@ static int khttps_relay_setup(struct khttps_conn *kc)
 				       IPPROTO_TCP, &r->backend);
 	if (err)
 		return err;
-	khttps_relay_watch(kc, kc->kc_sock, &r->cwait, &r->cwait_on);
-	khttps_relay_watch(kc, r->backend, &r->bwait, &r->bwait_on);
 	err = kernel_connect(r->backend, (struct sockaddr *)addr,
 			     addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 							   sizeof(struct sockaddr_in),
 			     O_NONBLOCK);
 	if (err && err != -EINPROGRESS)
 		return err;
-	/* Records that arrived with the handshake's last flight are already queued. */
+	/*
+	 * Only now: a client record arriving earlier would run the work
+	 * before the connect began and see a closed backend socket.
+	 */
+	khttps_relay_watch(kc, kc->kc_sock, &r->cwait, &r->cwait_on);
+	khttps_relay_watch(kc, r->backend, &r->bwait, &r->bwait_on);
+	/*
+	 * Records that arrived with the handshake's last flight are already
+	 * queued, and the connect may have finished before the watch began.
+	 */
 	khttps_conn_get(kc);
 	if (!queue_delayed_work(khttps_wq, &kc->kc_work, 0))
 		refcount_dec(&kc->kc_ref);

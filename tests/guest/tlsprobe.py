@@ -11,6 +11,9 @@
   tlsprobe.py bad-mac HOST PORT
       Handshake, then send an application-data record with one ciphertext
       byte flipped; the server must answer with a bad_record_mac alert.
+  tlsprobe.py echo-close HOST PORT
+      Send "ping", expect "pong", then our close_notify: the server must
+      answer with its own.  Prints "ok".
   tlsprobe.py pipeline HOST PORT CONNS REQS
       CONNS concurrent keep-alive connections, each sending REQS pipelined
       GET /hello requests in one write and reading every response.
@@ -39,9 +42,32 @@ def fail(msg):
     sys.exit(1)
 
 
-def close_notify(host, port):
+def connect(host, port):
     raw = socket.create_connection((host, port), timeout=30)
-    s = context().wrap_socket(raw, suppress_ragged_eofs=False)
+    return context().wrap_socket(raw, suppress_ragged_eofs=False)
+
+
+def read_until(s, done, what):
+    data = b""
+    while not done(data):
+        chunk = s.recv(65536)
+        if not chunk:
+            fail("EOF before %s: %r" % (what, data[-200:]))
+        data += chunk
+    return data
+
+
+def our_close_notify_answered(s):
+    try:
+        s.unwrap()  # ours, then waits for the server's
+    except (ssl.SSLError, OSError) as e:
+        fail("no close_notify in answer to ours: %r" % e)
+    s.close()
+    print("ok")
+
+
+def close_notify(host, port):
+    s = connect(host, port)
     s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     data = b""
     try:
@@ -56,21 +82,19 @@ def close_notify(host, port):
         fail("unexpected response: %r" % data[-200:])
     s.close()
 
-    raw = socket.create_connection((host, port), timeout=30)
-    s = context().wrap_socket(raw, suppress_ragged_eofs=False)
+    s = connect(host, port)
     s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-    data = b""
-    while not data.endswith(HELLO):
-        chunk = s.recv(65536)
-        if not chunk:
-            fail("EOF before the keep-alive response: %r" % data[-200:])
-        data += chunk
-    try:
-        s.unwrap()  # ours, then waits for the server's
-    except (ssl.SSLError, OSError) as e:
-        fail("no close_notify in answer to ours: %r" % e)
-    s.close()
-    print("ok")
+    read_until(s, lambda d: d.endswith(HELLO), "the keep-alive response")
+    our_close_notify_answered(s)
+
+
+def echo_close(host, port):
+    s = connect(host, port)
+    s.sendall(b"ping")
+    data = read_until(s, lambda d: len(d) >= 4, "pong")
+    if data != b"pong":
+        fail("expected pong, got %r" % data)
+    our_close_notify_answered(s)
 
 
 def bad_mac(host, port):
@@ -145,6 +169,8 @@ def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if cmd == "close-notify":
         close_notify(host, port)
+    elif cmd == "echo-close":
+        echo_close(host, port)
     elif cmd == "bad-mac":
         bad_mac(host, port)
     elif cmd == "pipeline":

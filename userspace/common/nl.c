@@ -312,6 +312,9 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_TRUNCATED]		= "truncated",
 		[KHTTPS_STAT_BACKEND_ERRORS]	= "backend_errors",
 		[KHTTPS_STAT_RESETS]		= "resets",
+		[KHTTPS_STAT_QUEUE_FULL]	= "queue_full",
+		[KHTTPS_STAT_QUEUED]		= "queued",
+		[KHTTPS_STAT_APP_ACCEPTED]	= "app_accepted",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;

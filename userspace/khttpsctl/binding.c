@@ -3,12 +3,14 @@
  * khttpsctl binding add|del|show
  *
  *   binding add ADDR:PORT cert CERT.pem key KEY.pem backend HOST:PORT
- *   binding add ADDR:PORT cert CERT.pem key KEY.pem queue NAME
+ *   binding add ADDR:PORT cert CERT.pem key KEY.pem queue NAME [user USER] [group GROUP]
  *   binding del ADDR:PORT
  *   binding show
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,39 @@
 #include "json.h"
 #include "nl.h"
 
-#define USAGE_ADD "usage: khttpsctl binding add ADDR:PORT cert CERT.pem key KEY.pem {backend HOST:PORT | queue NAME}\n"
+#define USAGE_ADD "usage: khttpsctl binding add ADDR:PORT cert CERT.pem key KEY.pem " \
+		  "{backend HOST:PORT | queue NAME [user USER] [group GROUP]}\n"
+
+/* A user or group name, or a number: 0 and *id set, or -1 with a message. */
+static int lookup_id(const char *what, const char *name, uint32_t *id)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (*name && !*end && !errno && n < UINT32_MAX) {
+		*id = n;
+		return 0;
+	}
+	if (!strcmp(what, "user")) {
+		struct passwd *pw = getpwnam(name);
+
+		if (pw) {
+			*id = pw->pw_uid;
+			return 0;
+		}
+	} else {
+		struct group *gr = getgrnam(name);
+
+		if (gr) {
+			*id = gr->gr_gid;
+			return 0;
+		}
+	}
+	fprintf(stderr, "khttpsctl: no such %s '%s'\n", what, name);
+	return -1;
+}
 
 /* The daemon reads these as root, maybe from another cwd: absolute, and readable now. */
 static int abs_path(const char *what, const char *in, char *out)
@@ -40,6 +74,8 @@ static int binding_add(int argc, char **argv)
 	char cert[PATH_MAX], key[PATH_MAX], err[256];
 	struct sockaddr_storage bind, backend;
 	const char *certarg = NULL, *keyarg = NULL, *backendarg = NULL, *queue = NULL;
+	const char *userarg = NULL, *grouparg = NULL;
+	uint32_t uid = 0, gid = 0;
 	struct khttps_nl nl;
 	struct nl_msg *msg;
 	int i, e;
@@ -56,7 +92,9 @@ static int binding_add(int argc, char **argv)
 		const char **slot = !strcmp(argv[i], "cert") ? &certarg :
 				    !strcmp(argv[i], "key") ? &keyarg :
 				    !strcmp(argv[i], "backend") ? &backendarg :
-				    !strcmp(argv[i], "queue") ? &queue : NULL;
+				    !strcmp(argv[i], "queue") ? &queue :
+				    !strcmp(argv[i], "user") ? &userarg :
+				    !strcmp(argv[i], "group") ? &grouparg : NULL;
 
 		if (!slot) {
 			fprintf(stderr, "khttpsctl: unknown word '%s'\n" USAGE_ADD, argv[i]);
@@ -77,6 +115,13 @@ static int binding_add(int argc, char **argv)
 			USAGE_ADD);
 		return 2;
 	}
+	if ((userarg || grouparg) && !queue) {
+		fprintf(stderr, "khttpsctl: user and group are for queue bindings\n" USAGE_ADD);
+		return 2;
+	}
+	if ((userarg && lookup_id("user", userarg, &uid)) ||
+	    (grouparg && lookup_id("group", grouparg, &gid)))
+		return 2;
 	if (abs_path("certificate", certarg, cert) || abs_path("key", keyarg, key))
 		return 1;
 	if (backendarg && khttps_addr_resolve(backendarg, &backend, err, sizeof(err))) {
@@ -92,7 +137,9 @@ static int binding_add(int argc, char **argv)
 	if (!msg || khttps_nl_put_addr(msg, KHTTPS_A_BIND, &bind) ||
 	    nla_put_string(msg, KHTTPS_A_CERT, cert) || nla_put_string(msg, KHTTPS_A_KEY, key) ||
 	    (backendarg ? khttps_nl_put_addr(msg, KHTTPS_A_BACKEND, &backend) :
-			  nla_put_string(msg, KHTTPS_A_QUEUE, queue))) {
+			  nla_put_string(msg, KHTTPS_A_QUEUE, queue)) ||
+	    (userarg && nla_put_u32(msg, KHTTPS_A_QUEUE_UID, uid)) ||
+	    (grouparg && nla_put_u32(msg, KHTTPS_A_QUEUE_GID, gid))) {
 		fprintf(stderr, "khttpsctl: out of memory\n");
 		khttps_nl_close(&nl);
 		return 1;
@@ -162,6 +209,10 @@ static int show_one(struct nlattr **tb, void *arg)
 		printf(",\"mode\":\"%s\",\"%s\":", queue ? "queue" : "forward",
 		       queue ? "queue" : "backend");
 		khttps_json_string(stdout, queue ? queue : b2);
+		if (tb[KHTTPS_A_QUEUE_UID])
+			printf(",\"user\":%u", nla_get_u32(tb[KHTTPS_A_QUEUE_UID]));
+		if (tb[KHTTPS_A_QUEUE_GID])
+			printf(",\"group\":%u", nla_get_u32(tb[KHTTPS_A_QUEUE_GID]));
 		printf(",\"cert\":");
 		khttps_json_string(stdout, cert);
 		printf(",\"key\":");

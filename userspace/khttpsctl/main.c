@@ -15,7 +15,8 @@ static const struct ctl_cmd {
 	const char *usage;
 } ctl_cmds[] = {
 	{ "binding", ctl_binding,
-	  "binding add ADDR:PORT cert CERT key KEY {backend HOST:PORT | queue NAME}\n"
+	  "binding add ADDR:PORT cert CERT key KEY {backend HOST:PORT |\n"
+	  "                                          queue NAME [user USER] [group GROUP]}\n"
 	  "  binding del ADDR:PORT\n"
 	  "  binding show       bindings with their counters" },
 	{ "stats", ctl_stats, "stats              counters of this network namespace" },

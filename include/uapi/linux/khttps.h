@@ -17,9 +17,14 @@
 #ifndef _UAPI_LINUX_KHTTPS_H
 #define _UAPI_LINUX_KHTTPS_H
 
+#include <linux/ioctl.h>
+#include <linux/socket.h>
 #include <linux/types.h>
 
 #define KHTTPS_GENL_NAME	"khttps"
+
+/* An accept queue's name: 1..31 bytes of [A-Za-z0-9._-], NUL-terminated. */
+#define KHTTPS_QUEUE_NAME_MAX	32
 
 /*
  * KHTTPS_API_VERSION is the version of this header's protocol.  It is the
@@ -98,7 +103,7 @@ enum khttps_cmd {
  * @KHTTPS_A_KEY: string, absolute path of the private key (PEM)
  * @KHTTPS_A_BACKEND: nest, &enum khttps_addr_attr: forward-mode backend
  * @KHTTPS_A_QUEUE: string, queue-mode accept queue name (1..31 bytes of
- *	[A-Za-z0-9._-])
+ *	[A-Za-z0-9._-]).  Bindings that name the same queue share it.
  * @KHTTPS_A_STATS: nest of u64 counters, attribute type = &enum khttps_stat
  * @KHTTPS_A_PENDING: u32, handshakes waiting for a worker
  * @KHTTPS_A_CONN_ID: u64, a connection's id, unique in its namespace
@@ -114,6 +119,9 @@ enum khttps_cmd {
  * @KHTTPS_A_SNI: string, the server name the client asked for (<= 255)
  * @KHTTPS_A_ALPN: string, the negotiated ALPN protocol (<= 255)
  * @KHTTPS_A_PAD: padding for 64-bit attributes
+ * @KHTTPS_A_QUEUE_UID: u32, with %KHTTPS_A_QUEUE: a user (in the sender's
+ *	user namespace) that may attach to the queue without CAP_NET_ADMIN
+ * @KHTTPS_A_QUEUE_GID: u32, likewise a group whose members may attach
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -139,6 +147,8 @@ enum khttps_attr {
 	KHTTPS_A_SNI,
 	KHTTPS_A_ALPN,
 	KHTTPS_A_PAD,
+	KHTTPS_A_QUEUE_UID,
+	KHTTPS_A_QUEUE_GID,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
@@ -235,6 +245,12 @@ enum khttps_hs_status {
  * @KHTTPS_STAT_BACKEND_ERRORS: forward mode: backend connect refused, reset
  *	or failed (the client gets an internal_error alert)
  * @KHTTPS_STAT_RESETS: established connections reset by the client
+ * @KHTTPS_STAT_QUEUE_FULL: queue mode: connections refused because their
+ *	accept queue held its length (default_queue_len) of connections waiting
+ *	for the application: at TCP accept, or when their handshake completed
+ * @KHTTPS_STAT_QUEUED: queue mode: established connections waiting for an
+ *	application's accept now (a gauge)
+ * @KHTTPS_STAT_APP_ACCEPTED: queue mode: connections taken by applications
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -262,6 +278,9 @@ enum khttps_stat {
 	KHTTPS_STAT_TRUNCATED,
 	KHTTPS_STAT_BACKEND_ERRORS,
 	KHTTPS_STAT_RESETS,
+	KHTTPS_STAT_QUEUE_FULL,
+	KHTTPS_STAT_QUEUED,
+	KHTTPS_STAT_APP_ACCEPTED,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
@@ -286,5 +305,82 @@ enum khttps_cap {
 	KHTTPS_CAP_FORWARD	= 1U << 3,
 	KHTTPS_CAP_QUEUE	= 1U << 4,
 };
+
+/*
+ * Queue mode: the character device /dev/khttps.
+ *
+ * open("/dev/khttps") gives a handle in the opener's network namespace.
+ * KHTTPS_IOC_ATTACH ties it to one accept queue of that namespace, named by
+ * a binding; allowed with CAP_NET_ADMIN over the namespace, or for the
+ * queue's user or group (KHTTPS_A_QUEUE_UID/GID).  ENOENT: no binding names
+ * that queue; EACCES: not allowed; EBUSY: this handle is attached already.
+ *
+ * The handle is readable (poll, epoll) while a connection waits.
+ * KHTTPS_IOC_ACCEPT takes the oldest one: it blocks unless the handle is
+ * O_NONBLOCK (then EAGAIN).  The connection arrives as a socket fd in
+ * plaintext: read, write, recv, send, sendfile, splice and poll work on
+ * it while kTLS does the records, and:
+ *   - the client's close_notify reads as EOF (0), not as kTLS's EIO;
+ *   - shutdown(SHUT_WR) and the last close send close_notify; close waits
+ *     (at most 10 s) until kTLS has handed its last records to TCP;
+ *   - a bad record, fatal alert, KeyUpdate or renegotiation from the client
+ *     gets the proper alert from the kernel, and the read fails
+ *     (ECONNRESET for the client's fatal alert, ECONNABORTED otherwise);
+ *   - getsockopt and setsockopt of SOL_TLS TLS_TX/TLS_RX fail with EPERM:
+ *     the record keys stay in the kernel.
+ * A recvmsg() with a control buffer sees kTLS unchanged (every record type
+ * as a TLS_GET_RECORD_TYPE control message), for applications that want
+ * the records themselves.
+ */
+#define KHTTPS_DEV_NAME		"khttps"
+#define KHTTPS_SNI_MAX		256	/* RFC 6066: a host name is at most 255 bytes */
+#define KHTTPS_ALPN_MAX		256	/* RFC 7301: a protocol name is at most 255 bytes */
+
+/**
+ * struct khttps_attach - argument of %KHTTPS_IOC_ATTACH
+ * @name: the queue, NUL-terminated
+ * @flags: must be 0
+ */
+struct khttps_attach {
+	char name[KHTTPS_QUEUE_NAME_MAX];
+	__u32 flags;
+};
+
+/**
+ * struct khttps_conn_info - what is known of an accepted connection
+ * @conn_id: its id, as in khttpsctl's listings
+ * @tls_version: TLS_1_2_VERSION or TLS_1_3_VERSION (linux/tls.h)
+ * @cipher: TLS_CIPHER_* (linux/tls.h)
+ * @peer: the client's address (struct sockaddr_in or sockaddr_in6)
+ * @local: the address the client connected to
+ * @sni: the server name the client asked for, or ""
+ * @alpn: the negotiated application protocol, or ""
+ */
+struct khttps_conn_info {
+	__u64 conn_id;
+	__u16 tls_version;
+	__u16 cipher;
+	__u32 reserved;
+	struct __kernel_sockaddr_storage peer;
+	struct __kernel_sockaddr_storage local;
+	char sni[KHTTPS_SNI_MAX];
+	char alpn[KHTTPS_ALPN_MAX];
+};
+
+/**
+ * struct khttps_accept - argument of %KHTTPS_IOC_ACCEPT
+ * @flags: in: SOCK_CLOEXEC and/or SOCK_NONBLOCK for the new fd, as accept4()
+ * @fd: out: the connection's socket
+ * @info: out: what is known of it
+ */
+struct khttps_accept {
+	__u32 flags;
+	__s32 fd;
+	struct khttps_conn_info info;
+};
+
+#define KHTTPS_IOC_MAGIC	0xb7
+#define KHTTPS_IOC_ATTACH	_IOW(KHTTPS_IOC_MAGIC, 1, struct khttps_attach)
+#define KHTTPS_IOC_ACCEPT	_IOWR(KHTTPS_IOC_MAGIC, 2, struct khttps_accept)
 
 #endif /* _UAPI_LINUX_KHTTPS_H */
