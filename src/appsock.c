@@ -231,8 +231,8 @@ static ssize_t khttps_app_splice_read(struct socket *sock, loff_t *ppos,
 		if (n != -EINVAL)
 			return khttps_app_rx_error(kc, sock, n);
 		r = khttps_app_control(kc, sock);
-		if (r == -ENODATA)
-			return khttps_app_rx_error(kc, sock, n);
+		if (r == -ENODATA)	/* not a record's fault: no alert */
+			return n;
 		if (r <= 0)
 			return r;
 	}
