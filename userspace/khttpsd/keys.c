@@ -12,6 +12,24 @@
 
 #include "keys.h"
 
+/* Run the OpenSSL KDF @name with @params into @out: 0 or -1. */
+static int kdf_derive(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t out_len)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, name, NULL);
+	EVP_KDF_CTX *kctx;
+	int ok;
+
+	if (!kdf)
+		return -1;
+	kctx = EVP_KDF_CTX_new(kdf);
+	EVP_KDF_free(kdf);
+	if (!kctx)
+		return -1;
+	ok = EVP_KDF_derive(kctx, out, out_len, params) > 0;
+	EVP_KDF_CTX_free(kctx);
+	return ok ? 0 : -1;
+}
+
 static int hkdf_expand_label(const EVP_MD *md, const uint8_t *secret, size_t secret_len,
 			     const char *label, uint8_t *out, size_t out_len)
 {
@@ -19,9 +37,7 @@ static int hkdf_expand_label(const EVP_MD *md, const uint8_t *secret, size_t sec
 	uint8_t info[2 + 1 + 255 + 1];
 	size_t llen = strlen("tls13 ") + strlen(label), n = 0;
 	OSSL_PARAM params[5], *p = params;
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
-	EVP_KDF_CTX *kctx;
-	EVP_KDF *kdf;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
 
 	if (out_len > 0xffff || llen > 255)
 		return -1;
@@ -34,22 +50,13 @@ static int hkdf_expand_label(const EVP_MD *md, const uint8_t *secret, size_t sec
 	n += strlen(label);
 	info[n++] = 0;	/* empty context */
 
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (!kdf)
-		return -1;
-	kctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
-	if (!kctx)
-		return -1;
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 						(char *)EVP_MD_get0_name(md), 0);
 	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
 	*p = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, out_len, params) > 0;
-	EVP_KDF_CTX_free(kctx);
-	return ok ? 0 : -1;
+	return kdf_derive("HKDF", params, out, out_len);
 }
 
 int kd_tls13_traffic_keys(const EVP_MD *md, const uint8_t *secret, size_t secret_len,
@@ -68,17 +75,7 @@ int kd_tls12_prf(const EVP_MD *md, const uint8_t *secret, size_t secret_len, con
 		 const uint8_t *seed, size_t seed_len, uint8_t *out, size_t out_len)
 {
 	OSSL_PARAM params[5], *p = params;
-	EVP_KDF_CTX *kctx;
-	EVP_KDF *kdf;
-	int ok;
 
-	kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-	if (!kdf)
-		return -1;
-	kctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
-	if (!kctx)
-		return -1;
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 						(char *)EVP_MD_get0_name(md), 0);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, secret_len);
@@ -86,11 +83,11 @@ int kd_tls12_prf(const EVP_MD *md, const uint8_t *secret, size_t secret_len, con
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)label, strlen(label));
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed, seed_len);
 	*p = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, out_len, params) > 0;
-	EVP_KDF_CTX_free(kctx);
-	if (!ok)
+	if (kdf_derive("TLS1-PRF", params, out, out_len)) {
 		OPENSSL_cleanse(out, out_len);
-	return ok ? 0 : -1;
+		return -1;
+	}
+	return 0;
 }
 
 int kd_tls12_key_block(const EVP_MD *md, const uint8_t *master, size_t master_len,
