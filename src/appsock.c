@@ -191,6 +191,7 @@ static int khttps_app_recvmsg(struct socket *sock, struct msghdr *msg, size_t si
 		if (n <= 0)
 			return n;
 		n = orig->recvmsg(sock, msg, size, flags);
+		khttps_tls_count_records(kc);
 		if (n > 0) {
 			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_IN, n);
 			return n;
@@ -221,6 +222,7 @@ static ssize_t khttps_app_splice_read(struct socket *sock, loff_t *ppos,
 		if (r <= 0)
 			return r;
 		n = orig->splice_read(sock, ppos, pipe, len, flags);
+		khttps_tls_count_records(kc);
 		if (n > 0) {
 			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_IN, n);
 			return n;
@@ -244,6 +246,7 @@ static int khttps_app_sendmsg(struct socket *sock, struct msghdr *msg, size_t si
 	int n;
 
 	n = khttps_app_orig(sock)->sendmsg(sock, msg, size);
+	khttps_tls_count_records(kc);
 	/* A control buffer may make the record something other than data. */
 	if (n > 0 && !msg->msg_controllen)
 		khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_OUT, n);

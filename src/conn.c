@@ -284,6 +284,8 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 		khttps_conn_handshake_over(kc);
 	list_del_init(&kc->kc_pending);
 	khttps_queue_remove(kc);
+	if (kc->kc_sock)
+		khttps_tls_count_records(kc);
 	kc->kc_state = KHTTPS_CONN_CLOSED;
 	xa_erase(&kn->kn_conns, kc->kc_id);
 	kn->kn_nconns--;

@@ -143,8 +143,10 @@ struct khttps_conn {
 	struct list_head kc_pending;
 	struct delayed_work kc_timeout;
 	struct sockaddr_storage kc_peer;
-	u16 kc_version;
+	u16 kc_version;			/* set once kTLS is installed */
 	u16 kc_cipher;
+	atomic64_t kc_rec_in;		/* kTLS record sequence last counted, rx */
+	atomic64_t kc_rec_out;		/* and tx */
 	struct delayed_work kc_work;	/* forward mode: the relay */
 	struct khttps_relay *kc_relay;	/* forward mode, once established */
 	char *kc_sni, *kc_alpn;		/* from DONE, or NULL */
@@ -230,6 +232,7 @@ int khttps_ktls_install(struct khttps_conn *kc, u16 version, u16 cipher,
 /* record.c */
 int khttps_tls_send_alert(struct socket *sock, u8 level, u8 desc);
 bool khttps_tls_tx_pending(struct socket *sock);
+void khttps_tls_count_records(struct khttps_conn *kc);
 int khttps_tls_control(struct khttps_conn *kc, u8 type, const u8 *body, unsigned int len,
 		       struct khttps_end *end);
 struct khttps_end khttps_tls_rx_error(int err);

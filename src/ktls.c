@@ -12,6 +12,7 @@
 #include <linux/net.h>
 #include <linux/string.h>
 #include <linux/tcp.h>
+#include <linux/unaligned.h>
 #include <net/inet_connection_sock.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -178,6 +179,9 @@ int khttps_ktls_install(struct khttps_conn *kc, u16 version, u16 cipher,
 	if (!err) {
 		kc->kc_version = version;
 		kc->kc_cipher = cipher;
+		/* Records are counted from here on (khttps_tls_count_records). */
+		atomic64_set(&kc->kc_rec_in, get_unaligned_be64(rx->rec_seq));
+		atomic64_set(&kc->kc_rec_out, get_unaligned_be64(tx->rec_seq));
 	}
 	return err;
 }

@@ -524,6 +524,15 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_unlock;
 	}
 	if (status != KHTTPS_HS_OK) {
+		static const int reason[__KHTTPS_HS_MAX] = {
+			[KHTTPS_HS_TLS_ERROR]		= KHTTPS_STAT_HS_FAILED_TLS,
+			[KHTTPS_HS_CERT_ERROR]		= KHTTPS_STAT_HS_FAILED_CERT,
+			[KHTTPS_HS_INTERNAL]		= KHTTPS_STAT_HS_FAILED_INTERNAL,
+			[KHTTPS_HS_CLIENT_CLOSED]	= KHTTPS_STAT_HS_FAILED_CLOSED,
+		};
+
+		/* The policy bounds status. */
+		khttps_stat_inc(kn, kc->kc_binding, reason[status]);
 		khttps_conn_close(kc, KHTTPS_STAT_HS_FAILED);
 		err = 0;
 		goto out_unlock;

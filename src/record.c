@@ -14,6 +14,7 @@
 #include <linux/net.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
+#include <linux/unaligned.h>
 #include <net/sock.h>
 #include <net/tls.h>
 #include <uapi/linux/tls.h>
@@ -52,6 +53,50 @@ int khttps_tls_send_alert(struct socket *sock, u8 level, u8 desc)
 	*(u8 *)CMSG_DATA(&cbuf.hdr) = TLS_CT_ALERT;
 	sock_error(sock->sk);
 	return kernel_sendmsg(sock, &msg, &iov, 1, sizeof(alert));
+}
+
+/* Add the records since @seen to @stat; @seq only grows, callers may race. */
+static void khttps_count_seq(struct khttps_conn *kc, atomic64_t *seen, u64 seq, int stat)
+{
+	s64 old = atomic64_read(seen);
+
+	do {
+		if (seq <= (u64)old)
+			return;
+	} while (!atomic64_try_cmpxchg(seen, &old, seq));
+	khttps_stat_add(kc->kc_kn, kc->kc_binding, stat, seq - (u64)old);
+}
+
+/**
+ * khttps_tls_count_records() - count the records kTLS did since the last call
+ * @kc: an established connection
+ *
+ * kTLS keeps each direction's record sequence number, which it advances for
+ * every record it decrypts or encrypts; the difference since the keys went
+ * in is the number of records, of every type.  Called after reads and
+ * writes and at the end, so the counters follow the traffic.
+ *
+ * Context: process; takes the socket lock (kTLS changes the numbers under it).
+ */
+void khttps_tls_count_records(struct khttps_conn *kc)
+{
+	struct sock *sk = kc->kc_sock->sk;
+	struct tls_context *ctx;
+	u64 rx = 0, tx = 0;
+
+	if (!kc->kc_version)
+		return;
+	lock_sock(sk);
+	ctx = tls_get_ctx(sk);
+	if (ctx && ctx->rx_conf == TLS_SW && ctx->tx_conf == TLS_SW) {
+		rx = get_unaligned_be64(ctx->rx.rec_seq);
+		tx = get_unaligned_be64(ctx->tx.rec_seq);
+	}
+	release_sock(sk);
+	if (!rx && !tx)
+		return;
+	khttps_count_seq(kc, &kc->kc_rec_in, rx, KHTTPS_STAT_RECORDS_IN);
+	khttps_count_seq(kc, &kc->kc_rec_out, tx, KHTTPS_STAT_RECORDS_OUT);
 }
 
 /**

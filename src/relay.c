@@ -379,6 +379,7 @@ void khttps_relay_work(struct work_struct *work)
 		}
 		cond_resched();
 	} while (up > 0 || down > 0);
+	khttps_tls_count_records(kc);
 out:
 	khttps_conn_put(kc);
 }

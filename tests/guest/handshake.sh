@@ -97,24 +97,35 @@ handshake ECDHE-ECDSA-AES128-GCM-SHA256 -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-S
 handshake ECDHE-ECDSA-AES256-GCM-SHA384 -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384
 handshake ECDHE-ECDSA-CHACHA20-POLY1305 -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
 
-before=$(stat_of handshakes_failed)
+before=$(stat_of handshakes_failed); tls0=$(stat_of handshakes_failed_tls)
 out=$(timeout 30 openssl s_client -connect 127.0.0.1:8443 -tls1_1 < /dev/null 2>&1)
 t_wait 5 eval '[ "$(stat_of handshakes_failed)" -gt "$before" ]'
-[ "$(stat_of handshakes_failed)" = $((before + 1)) ] && t_ok "TLS 1.1 refused and counted as failed" ||
-	t_fail "TLS 1.1 refused and counted as failed" "$(printf '%s' "$out" | tail -n 2)"
-before=$(stat_of handshakes_failed)
+[ "$(stat_of handshakes_failed)" = $((before + 1)) ] && [ "$(stat_of handshakes_failed_tls)" = $((tls0 + 1)) ] &&
+	t_ok "TLS 1.1 refused and counted as failed (reason: tls)" ||
+	t_fail "TLS 1.1 refused and counted as failed (reason: tls)" "$(printf '%s' "$out" | tail -n 2)"
+before=$(stat_of handshakes_failed); tls0=$(stat_of handshakes_failed_tls)
 printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 10 python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",8443)); s.sendall(sys.stdin.buffer.read()); s.settimeout(5); s.recv(100)' 2>/dev/null
 t_wait 5 eval '[ "$(stat_of handshakes_failed)" -gt "$before" ]'
-[ "$(stat_of handshakes_failed)" = $((before + 1)) ] && t_ok "plaintext HTTP on the TLS port fails that handshake only" ||
-	t_fail "plaintext HTTP on the TLS port fails that handshake only"
+[ "$(stat_of handshakes_failed)" = $((before + 1)) ] && [ "$(stat_of handshakes_failed_tls)" = $((tls0 + 1)) ] &&
+	t_ok "plaintext HTTP on the TLS port fails that handshake only (reason: tls)" ||
+	t_fail "plaintext HTTP on the TLS port fails that handshake only (reason: tls)"
+before=$(stat_of handshakes_failed); closed0=$(stat_of handshakes_failed_closed)
+# Half a ClientHello, then the client goes.
+timeout 10 python3 -c 'import socket,time; s=socket.create_connection(("127.0.0.1",8443)); s.sendall(b"\x16\x03\x01\x02\x00\x01"); time.sleep(1); s.close()'
+t_wait 5 eval '[ "$(stat_of handshakes_failed)" -gt "$before" ]'
+[ "$(stat_of handshakes_failed)" = $((before + 1)) ] && [ "$(stat_of handshakes_failed_closed)" = $((closed0 + 1)) ] &&
+	t_ok "a client that leaves mid-handshake is counted (reason: closed)" ||
+	t_fail "a client that leaves mid-handshake is counted (reason: closed)" \
+		"failed $before -> $(stat_of handshakes_failed), closed $closed0 -> $(stat_of handshakes_failed_closed)"
 
 t_log "step: a private key readable by others is refused"
 chmod 644 "$dir/ec.key"
-before=$(stat_of handshakes_failed)
+before=$(stat_of handshakes_failed); cert0=$(stat_of handshakes_failed_cert)
 timeout 30 openssl s_client -connect 127.0.0.1:8443 < /dev/null > /dev/null 2>&1
 t_wait 5 eval '[ "$(stat_of handshakes_failed)" -gt "$before" ]'
 chmod 600 "$dir/ec.key"
-if [ "$(stat_of handshakes_failed)" = $((before + 1)) ] && grep -q "readable by group or others" "$dir/khttpsd.log"; then
+if [ "$(stat_of handshakes_failed)" = $((before + 1)) ] && [ "$(stat_of handshakes_failed_cert)" = $((cert0 + 1)) ] &&
+   grep -q "readable by group or others" "$dir/khttpsd.log"; then
 	t_ok "group/other-readable private key refused with a clear log line"
 else
 	t_fail "group/other-readable private key refused with a clear log line" "$(tail -n 3 "$dir/khttpsd.log")"

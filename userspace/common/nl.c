@@ -315,6 +315,12 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_QUEUE_FULL]	= "queue_full",
 		[KHTTPS_STAT_QUEUED]		= "queued",
 		[KHTTPS_STAT_APP_ACCEPTED]	= "app_accepted",
+		[KHTTPS_STAT_RECORDS_IN]	= "records_in",
+		[KHTTPS_STAT_RECORDS_OUT]	= "records_out",
+		[KHTTPS_STAT_HS_FAILED_TLS]	= "handshakes_failed_tls",
+		[KHTTPS_STAT_HS_FAILED_CERT]	= "handshakes_failed_cert",
+		[KHTTPS_STAT_HS_FAILED_INTERNAL] = "handshakes_failed_internal",
+		[KHTTPS_STAT_HS_FAILED_CLOSED]	= "handshakes_failed_closed",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;

@@ -413,6 +413,11 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 			       (unsigned long long)job->conn_id, job->peer,
 			       e == SSL_ERROR_SSL ? ERR_reason_error_string(ERR_peek_error()) ?: "TLS error" :
 			       e == SSL_ERROR_SYSCALL ? "connection closed" : "timed out");
+			/* OpenSSL 3 reports a peer's EOF as an SSL error of its own. */
+			if (e == SSL_ERROR_SYSCALL ||
+			    (e == SSL_ERROR_SSL &&
+			     ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
+				res->status = KHTTPS_HS_CLIENT_CLOSED;
 			ERR_clear_error();
 			goto out;
 		}

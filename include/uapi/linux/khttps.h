@@ -204,12 +204,15 @@ enum khttps_crypto_attr {
  * @KHTTPS_HS_TLS_ERROR: the TLS handshake failed (bad client, no shared cipher...)
  * @KHTTPS_HS_CERT_ERROR: the binding's certificate or key could not be used
  * @KHTTPS_HS_INTERNAL: the daemon failed (out of memory, key export...)
+ * @KHTTPS_HS_CLIENT_CLOSED: the client closed or reset the connection
+ *	during the handshake
  */
 enum khttps_hs_status {
 	KHTTPS_HS_OK,
 	KHTTPS_HS_TLS_ERROR,
 	KHTTPS_HS_CERT_ERROR,
 	KHTTPS_HS_INTERNAL,
+	KHTTPS_HS_CLIENT_CLOSED,
 
 	__KHTTPS_HS_MAX,
 };
@@ -251,6 +254,16 @@ enum khttps_hs_status {
  * @KHTTPS_STAT_QUEUED: queue mode: established connections waiting for an
  *	application's accept now (a gauge)
  * @KHTTPS_STAT_APP_ACCEPTED: queue mode: connections taken by applications
+ * @KHTTPS_STAT_RECORDS_IN: TLS records kTLS decrypted (all types; the
+ *	handshake's records, which the daemon read, are not counted)
+ * @KHTTPS_STAT_RECORDS_OUT: TLS records kTLS encrypted (all types, alerts too)
+ * @KHTTPS_STAT_HS_FAILED_TLS: of @KHTTPS_STAT_HS_FAILED: the TLS handshake
+ *	failed (no shared version or cipher, a bad message, a client alert)
+ * @KHTTPS_STAT_HS_FAILED_CERT: of @KHTTPS_STAT_HS_FAILED: the binding's
+ *	certificate or key could not be used (the daemon logs why)
+ * @KHTTPS_STAT_HS_FAILED_INTERNAL: of @KHTTPS_STAT_HS_FAILED: the daemon failed
+ * @KHTTPS_STAT_HS_FAILED_CLOSED: of @KHTTPS_STAT_HS_FAILED: the client closed
+ *	or reset the connection during the handshake
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -281,6 +294,12 @@ enum khttps_stat {
 	KHTTPS_STAT_QUEUE_FULL,
 	KHTTPS_STAT_QUEUED,
 	KHTTPS_STAT_APP_ACCEPTED,
+	KHTTPS_STAT_RECORDS_IN,
+	KHTTPS_STAT_RECORDS_OUT,
+	KHTTPS_STAT_HS_FAILED_TLS,
+	KHTTPS_STAT_HS_FAILED_CERT,
+	KHTTPS_STAT_HS_FAILED_INTERNAL,
+	KHTTPS_STAT_HS_FAILED_CLOSED,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
