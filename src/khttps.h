@@ -12,6 +12,7 @@
 #define _KHTTPS_H
 
 #include <linux/atomic.h>
+#include <linux/bvec.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
@@ -118,6 +119,24 @@ struct khttps_pipe {
 	bool eof;			/* the source ended cleanly */
 };
 
+/*
+ * Forward mode, backend to client: the backend socket's own pages, taken
+ * from its receive queue with tcp_read_sock() and referenced, not copied.
+ * Data that is not in a page kTLS may take (skb heads) is copied into
+ * @copy.  Holds at most one record's worth (16 KiB).
+ */
+#define KHTTPS_SPLICE_SEGS	32
+struct khttps_splice {
+	struct bio_vec bv[KHTTPS_SPLICE_SEGS];
+	unsigned long held;		/* bit i: bv[i] holds a page reference of ours */
+	unsigned int nr;		/* segments filled */
+	unsigned int len;		/* bytes in them */
+	unsigned int off;		/* of which already sent */
+	unsigned int copied;		/* bytes of @copy in use */
+	struct khttps_pipe copy;
+	bool eof;			/* the backend ended cleanly */
+};
+
 /* Forward mode: the in-kernel relay between a client and its backend. */
 struct khttps_relay {
 	struct socket *backend;
@@ -128,7 +147,7 @@ struct khttps_relay {
 	bool backend_shut;		/* SHUT_WR sent to the backend */
 	unsigned long linger_end;	/* CLOSING: give up sending by then */
 	struct khttps_pipe up;		/* client -> backend */
-	struct khttps_pipe down;	/* backend -> client */
+	struct khttps_splice down;	/* backend -> client */
 };
 
 struct khttps_conn {

@@ -3,18 +3,21 @@
  * khttps: forward mode, the in-kernel relay between a kTLS client socket and
  * a plain TCP backend.
  *
- * Each direction has a pipe of pages that holds at most one TLS record's
- * worth of plaintext; nothing more is read from a side until the pipe is
- * sent on, so a slow reader slows the writer down (TCP back-pressure) and
- * no connection buffers more than two pipes.  Copies are what the APIs make
- * unavoidable on 6.12:
+ * Each direction holds at most one TLS record's worth (16 KiB) of
+ * plaintext; nothing more is read from a side until that is sent on, so a
+ * slow reader slows the writer down (TCP back-pressure) and no connection
+ * buffers more than 32 KiB.  Copies are what the APIs make unavoidable on
+ * 6.12:
  *
  *   client -> backend: kTLS decrypts straight into the pipe's pages (the
  *	decryption is the only pass over the data); the pages go to the
  *	backend's TCP with MSG_SPLICE_PAGES, which references them instead of
  *	copying.
- *   backend -> client: TCP copies into the pipe's pages; kTLS takes them with
- *	MSG_SPLICE_PAGES and encrypts out of place into its own record.
+ *   backend -> client: tcp_read_sock() lends the backend socket's received
+ *	pages; the relay takes a reference on each and hands them to kTLS with
+ *	MSG_SPLICE_PAGES, which encrypts out of place into its own record (the
+ *	only pass over the data).  What is not in such a page (an skb's linear
+ *	head, where small packets land) is copied into the relay's own pages.
  *
  * A page still referenced by a socket (spliced, not yet acked or encrypted)
  * is never written again: the pipe replaces it with a fresh page.
@@ -178,6 +181,161 @@ static void khttps_pipe_peek(struct khttps_pipe *p, u8 *out, unsigned int len)
 	memcpy_from_page(out, p->pg[0], 0, min(len, p->len));
 }
 
+/* Add @len bytes of @skb from @off, copied into our own pages; bytes added. */
+static unsigned int khttps_splice_copy(struct khttps_splice *s, const struct sk_buff *skb,
+				       unsigned int off, unsigned int len)
+{
+	unsigned int done = 0, pg, in, n;
+	struct bio_vec *last;
+	bool grow;
+
+	while (done < len) {
+		pg = s->copied / PAGE_SIZE;
+		in = s->copied % PAGE_SIZE;
+		if (pg >= KHTTPS_PIPE_PAGES)
+			break;
+		n = min_t(unsigned int, len - done, PAGE_SIZE - in);
+		last = s->nr ? &s->bv[s->nr - 1] : NULL;
+		/* Right after the last copy: that segment grows. */
+		grow = last && last->bv_page == s->copy.pg[pg] && last->bv_offset + last->bv_len == in;
+		if (!grow && s->nr == KHTTPS_SPLICE_SEGS)
+			break;
+		/* Cannot fail: tcp_read_sock() gave this range. */
+		if (skb_copy_bits(skb, off + done, page_address(s->copy.pg[pg]) + in, n))
+			break;
+		if (grow)
+			last->bv_len += n;
+		else
+			bvec_set_page(&s->bv[s->nr++], s->copy.pg[pg], n, in);
+		s->copied += n;
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * The contiguous piece of @skb at @pos: its length, and in *page and *poff
+ * the page fragment kTLS may take, or NULL when it must be copied (the
+ * linear head, a frag_list, a page that is not sendpage_ok).
+ */
+static unsigned int khttps_skb_piece(const struct sk_buff *skb, unsigned int pos,
+				     struct page **page, unsigned int *poff)
+{
+	unsigned int start = skb_headlen(skb), fsz;
+	const skb_frag_t *f;
+	int i;
+
+	*page = NULL;
+	if (pos < start)
+		return start - pos;
+	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+		f = &skb_shinfo(skb)->frags[i];
+		fsz = skb_frag_size(f);
+		if (pos < start + fsz) {
+			if (skb_frag_page(f) && sendpage_ok(skb_frag_page(f))) {
+				*page = skb_frag_page(f);
+				*poff = skb_frag_off(f) + pos - start;
+			}
+			return start + fsz - pos;
+		}
+		start += fsz;
+	}
+	return skb->len - pos;
+}
+
+/*
+ * tcp_read_sock() actor: reference the skb's page fragments and copy the
+ * rest, until the budget (desc->count) or the segments run out.
+ * Context: the backend socket locked; must not sleep.
+ */
+static int khttps_splice_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			       unsigned int offset, size_t len)
+{
+	struct khttps_splice *s = desc->arg.data;
+	unsigned int want = min_t(size_t, len, desc->count);
+	unsigned int done = 0, n, poff;
+	struct page *page;
+
+	while (done < want) {
+		n = min(want - done, khttps_skb_piece(skb, offset + done, &page, &poff));
+		if (page) {
+			if (s->nr == KHTTPS_SPLICE_SEGS)
+				break;
+			get_page(page);
+			__set_bit(s->nr, &s->held);
+			bvec_set_page(&s->bv[s->nr++], page, n, poff);
+		} else {
+			n = khttps_splice_copy(s, skb, offset + done, n);
+			if (!n)
+				break;
+		}
+		s->len += n;
+		done += n;
+	}
+	desc->count -= done;
+	return done;
+}
+
+/* Drop our references on the pages sent; the segments are free again. */
+static void khttps_splice_reset(struct khttps_splice *s)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, &s->held, KHTTPS_SPLICE_SEGS)
+		put_page(s->bv[i].bv_page);
+	s->held = 0;
+	s->nr = s->len = s->off = s->copied = 0;
+}
+
+/*
+ * Take what the backend socket holds (up to one record's worth) without
+ * copying it.  Return: bytes taken, 0 at the backend's clean end, -EAGAIN
+ * when there is nothing now, or the socket's error.
+ */
+static int khttps_splice_fill(struct khttps_splice *s, struct socket *sock)
+{
+	read_descriptor_t desc = {
+		.arg.data = s,
+		.count = KHTTPS_PIPE_PAGES * PAGE_SIZE,
+	};
+	struct sock *sk = sock->sk;
+	int n;
+
+	/* kTLS may still reference the copy pages of the last batch. */
+	n = khttps_pipe_reclaim(&s->copy);
+	if (n)
+		return n;
+	lock_sock(sk);
+	n = tcp_read_sock(sk, &desc, khttps_splice_actor);
+	if (n == 0) {
+		/* Nothing was queued: an error, the backend's FIN, or not yet. */
+		n = sock_error(sk);
+		if (!n && !(sk->sk_shutdown & RCV_SHUTDOWN) && sk->sk_state != TCP_CLOSE)
+			n = -EAGAIN;
+	}
+	release_sock(sk);
+	return n;
+}
+
+/* Send what @s holds to the client; bytes sent, or a negative errno (-EAGAIN: full). */
+static int khttps_splice_send(struct khttps_splice *s, struct socket *sock)
+{
+	struct msghdr msg = {
+		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL,
+	};
+	int n;
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, s->bv, s->nr, s->len);
+	iov_iter_advance(&msg.msg_iter, s->off);
+	n = sock_sendmsg(sock, &msg);
+	if (n > 0) {
+		s->off += n;
+		if (s->off == s->len)
+			khttps_splice_reset(s);
+	}
+	return n;
+}
+
 static void khttps_relay_end(struct khttps_conn *kc, struct khttps_end end)
 {
 	struct khttps_net *kn = kc->kc_kn;
@@ -277,14 +435,14 @@ static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 static int khttps_relay_down(struct khttps_conn *kc, struct khttps_end *end)
 {
 	struct khttps_relay *r = kc->kc_relay;
-	struct khttps_pipe *p = &r->down;
+	struct khttps_splice *p = &r->down;
 	int progress = 0, n;
 
 	if (!r->connected)
 		return 0;
 	for (;;) {
 		if (p->len) {
-			n = khttps_pipe_send(p, kc->kc_sock);
+			n = khttps_splice_send(p, kc->kc_sock);
 			if (n == -EAGAIN)
 				return progress;
 			if (n < 0) {
@@ -297,7 +455,7 @@ static int khttps_relay_down(struct khttps_conn *kc, struct khttps_end *end)
 		}
 		if (p->eof)
 			return progress;
-		n = khttps_pipe_recv(p, r->backend, NULL);
+		n = khttps_splice_fill(p, r->backend);
 		if (n == -EAGAIN)
 			return progress;
 		if (n < 0) {
@@ -426,7 +584,7 @@ static int khttps_relay_setup(struct khttps_conn *kc)
 	kc->kc_relay = r;
 	err = khttps_pipe_alloc(&r->up);
 	if (!err)
-		err = khttps_pipe_alloc(&r->down);
+		err = khttps_pipe_alloc(&r->down.copy);
 	if (!err)
 		err = sock_create_kern(kc->kc_kn->kn_net, addr->ss_family, SOCK_STREAM,
 				       IPPROTO_TCP, &r->backend);
@@ -493,7 +651,8 @@ void khttps_relay_free(struct khttps_conn *kc)
 	if (r->backend)
 		sock_release(r->backend);
 	khttps_pipe_free(&r->up);
-	khttps_pipe_free(&r->down);
+	khttps_splice_reset(&r->down);
+	khttps_pipe_free(&r->down.copy);
 	kfree(r);
 	kc->kc_relay = NULL;
 }
