@@ -19,6 +19,7 @@ PKGS := libnl-genl-3.0 openssl mbedtls
 PKG_CFLAGS := $(shell $(PKGCONF) --cflags $(PKGS) 2>/dev/null)
 NL_LIBS := $(shell $(PKGCONF) --libs libnl-genl-3.0 2>/dev/null)
 SSL_LIBS := $(shell $(PKGCONF) --libs openssl 2>/dev/null)
+MBED_LIBS := $(shell $(PKGCONF) --libs mbedtls 2>/dev/null)
 
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE -fstack-protector-strong \
@@ -33,12 +34,14 @@ DAEMON_SRC := $(wildcard userspace/khttpsd/*.c)
 LIB_SRC := $(wildcard userspace/lib/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 GUEST_SRC := $(wildcard tests/guest/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGS := $(B)/khttpsd $(B)/khttpsctl $(B)/libkhttps.a $(B)/libkhttps.so.0 $(B)/khttps-serve
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 GUEST_BINS := $(patsubst tests/guest/%.c,$(B)/tests/guest/%,$(GUEST_SRC))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRC))
 FIXTURE_SRC := $(wildcard tests/unit/fixtures/*.c)
 FIXTURE_BINS := $(patsubst tests/unit/fixtures/%.c,$(B)/tests/unit-fixtures/%,$(FIXTURE_SRC))
 
@@ -61,7 +64,7 @@ userspace: pkgcheck $(PROGS)
 pkgcheck:
 	@$(PKGCONF) --exists $(PKGS) || { echo "missing build dependencies ($(PKGS)): run scripts/deps" >&2; exit 1; }
 
-tests: userspace $(UNIT_BINS) $(GUEST_BINS) $(FIXTURE_BINS)
+tests: userspace $(UNIT_BINS) $(GUEST_BINS) $(TOOL_BINS) $(FIXTURE_BINS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,6 +101,11 @@ $(B)/tests/unit-fixtures/%: tests/unit/fixtures/%.c tests/harness.h
 $(B)/tests/guest/%: $(B)/obj/tests/guest/%.o $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS)
+# Tools the guest tests use (not tests themselves).  mbedcli is the
+# non-OpenSSL TLS client: it links mbedTLS and nothing else.
+$(B)/tests/tools/mbedcli: $(B)/obj/tests/tools/mbedcli.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MBED_LIBS)
 
 check:
 	scripts/check

@@ -5,12 +5,15 @@
   GET /files/NAME    the file NAME from the directory given as argv[2]
   POST /sha256       the SHA-256 (hex) of the request body
   GET /hello         a short fixed text
+  GET /drip/N        N bytes of the pattern i % 251, written 16 bytes at a
+                     time with TCP_NODELAY (many tiny segments)
 
 Usage: backend.py PORT DIR
 """
 import hashlib
 import http.server
 import os
+import socket
 import socketserver
 import sys
 
@@ -31,6 +34,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/hello":
             self.reply(b"hello from the backend\n")
+            return
+        if self.path.startswith("/drip/"):
+            n = int(self.path[len("/drip/"):])
+            body = bytes(i % 251 for i in range(n))
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            self.wfile.flush()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for i in range(0, n, 16):
+                self.connection.sendall(body[i:i + 16])
             return
         if self.path.startswith("/files/"):
             name = os.path.basename(self.path[len("/files/"):])

@@ -12,6 +12,10 @@ include/uapi/linux/khttps.h is checked from a second implementation.
   qapp.py QUEUE splice
       Accept one connection and read it with splice() into a pipe, answering
       "pong" to "ping", until splice returns 0: print "splice: DATA, EOF".
+  qapp.py QUEUE hold MARKER
+      Accept one connection (and close /dev/khttps), read "ping", print
+      "held", wait (up to 120 s) until the file MARKER exists, write "pong",
+      read to EOF, close; print "done".
 
 Exit status 0 when it got that far, 1 otherwise (the reason on stderr).
 """
@@ -22,6 +26,7 @@ import select
 import socket
 import struct
 import sys
+import time
 
 SOL_TLS, TLS_TX, TLS_RX = 282, 1, 2
 # struct khttps_attach, struct khttps_accept (with struct khttps_conn_info)
@@ -100,6 +105,26 @@ def splice(s):
     s.close()
 
 
+def hold(s, marker):
+    data = b""
+    while not data.endswith(b"ping"):
+        chunk = s.recv(100)
+        if not chunk:
+            fail("EOF before ping")
+        data += chunk
+    print("held", flush=True)
+    end = time.time() + 120
+    while not os.path.exists(marker):
+        if time.time() > end:
+            fail("no marker")
+        time.sleep(0.1)
+    s.sendall(b"pong")
+    if s.recv(100) != b"":
+        fail("data after ping")
+    s.close()
+    print("done")
+
+
 def main():
     queue, what = sys.argv[1], sys.argv[2]
     s = accept(queue)
@@ -107,6 +132,8 @@ def main():
         fd_semantics(s)
     elif what == "splice":
         splice(s)
+    elif what == "hold":
+        hold(s, sys.argv[3])
     else:
         fail("unknown command " + what)
 

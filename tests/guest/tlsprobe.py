@@ -18,14 +18,28 @@
       CONNS concurrent keep-alive connections, each sending REQS pipelined
       GET /hello requests in one write and reading every response.
       Prints "ok CONNS" when all answered.
+  tlsprobe.py slow-read HOST PORT N
+      GET /drip/N with a small receive buffer, read nothing for 3 s (the
+      data piles up in the server), then read it all and check it is the
+      pattern i % 251.  Prints "ok".
+  tlsprobe.py hold HOST PORT CONNS MARKER
+      CONNS keep-alive connections, one GET /hello each; prints "ready
+      CONNS", waits (up to 300 s) until the file MARKER exists, then one
+      more GET /hello on each.  Prints "ok CONNS".
+  tlsprobe.py stall HOST PORT CONNS SECS
+      CONNS connections that send the first bytes of a ClientHello and no
+      more (a handshake stuck in the daemon); prints "stalled CONNS", then
+      waits up to SECS for the server to close them and prints "ended N".
 
 Exit status 0 when the server behaved as required, 1 otherwise (the reason
 on stderr).
 """
 import asyncio
+import os
 import socket
 import ssl
 import sys
+import time
 
 HELLO = b"hello from the backend\n"
 
@@ -165,6 +179,76 @@ async def pipeline(host, port, conns, reqs):
     print("ok", conns)
 
 
+def get_hello(s):
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = read_until(s, lambda d: d.endswith(HELLO), "the response")
+    if not data.startswith(b"HTTP/1.1 200"):
+        fail("bad response %r" % data[:100])
+
+
+def hold(host, port, conns, marker):
+    """Open connections, use each once, wait for MARKER to exist, use each again."""
+    socks = [connect(host, port) for _ in range(conns)]
+    for s in socks:
+        get_hello(s)
+    print("ready", conns, flush=True)
+    end = time.time() + 300
+    while not os.path.exists(marker):
+        if time.time() > end:
+            fail("no marker")
+        time.sleep(0.1)
+    for s in socks:
+        get_hello(s)
+    for s in socks:
+        s.close()
+    print("ok", conns)
+
+
+def stall(host, port, conns, secs):
+    """Start handshakes that never finish: a ClientHello record header, no body."""
+    socks = []
+    for _ in range(conns):
+        s = socket.create_connection((host, port), timeout=30)
+        s.sendall(b"\x16\x03\x01\x02\x00\x01")
+        socks.append(s)
+    print("stalled", conns, flush=True)
+    ended = 0
+    end = time.time() + secs
+    for s in socks:
+        s.settimeout(max(0.1, end - time.time()))
+        try:
+            if s.recv(100) == b"":
+                ended += 1
+        except ConnectionResetError:
+            ended += 1
+        except socket.timeout:
+            pass
+    print("ended", ended)
+
+
+def slow_read(host, port, n):
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(120)
+    raw.connect((host, port))
+    s = context().wrap_socket(raw, suppress_ragged_eofs=False)
+    s.sendall(b"GET /drip/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
+    time.sleep(3)
+    data = read_until(s, lambda d: b"\r\n\r\n" in d, "the header")
+    body = data[data.index(b"\r\n\r\n") + 4:]
+    while len(body) < n:
+        chunk = s.recv(65536)
+        if not chunk:
+            fail("EOF after %d of %d bytes" % (len(body), n))
+        body += chunk
+    want = bytes(i % 251 for i in range(n))
+    if body != want:
+        bad = next(i for i in range(n) if body[i] != want[i])
+        fail("body differs from byte %d on" % bad)
+    s.close()
+    print("ok")
+
+
 def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if cmd == "close-notify":
@@ -176,6 +260,12 @@ def main():
     elif cmd == "pipeline":
         asyncio.run(asyncio.wait_for(pipeline(host, port, int(sys.argv[4]), int(sys.argv[5])),
                                      timeout=600))
+    elif cmd == "slow-read":
+        slow_read(host, port, int(sys.argv[4]))
+    elif cmd == "hold":
+        hold(host, port, int(sys.argv[4]), sys.argv[5])
+    elif cmd == "stall":
+        stall(host, port, int(sys.argv[4]), float(sys.argv[5]))
     else:
         fail("unknown command " + cmd)
 
