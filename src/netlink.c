@@ -57,6 +57,7 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_ALPN]		= { .type = NLA_NUL_STRING, .len = 255 },
 	[KHTTPS_A_QUEUE_UID]	= { .type = NLA_U32 },
 	[KHTTPS_A_QUEUE_GID]	= { .type = NLA_U32 },
+	[KHTTPS_A_DAEMON]	= { .type = NLA_REJECT },
 };
 
 /*
@@ -345,7 +346,10 @@ static int khttps_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_iput(msg, info);
-	if (!hdr || khttps_nl_put_stats(msg, &kn->kn_stats)) {
+	if (!hdr || khttps_nl_put_stats(msg, &kn->kn_stats) ||
+	    nla_put_u8(msg, KHTTPS_A_DAEMON,
+		       genl_has_listeners(&khttps_genl_family, kn->kn_net,
+					  KHTTPS_MCGRP_IDX_HANDSHAKE))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -35,6 +35,20 @@ out=$("$KHTTPSCTL" frobnicate 2>&1); rc=$?
 [ $rc = 2 ] && [[ $out == *"unknown command 'frobnicate'"* ]] && t_ok "khttpsctl names an unknown command" ||
 	t_fail "khttpsctl names an unknown command" "rc $rc: $out"
 
+# Bindings added while no khttpsd runs work once one starts: a warning, not an error.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" > /dev/null 2>&1
+chmod 600 "$tmp/key.pem"
+add() { "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$tmp/cert.pem" key "$tmp/key.pem" backend 127.0.0.1:8080; }
+out=$(add 2>&1); rc=$?
+[ $rc = 0 ] && [[ $out == *"warning: no khttpsd is running"* ]] &&
+	t_ok "binding add without a daemon warns and succeeds" ||
+	t_fail "binding add without a daemon warns and succeeds" "rc $rc: $out"
+out=$("$KHTTPSCTL" stats 2>&1)
+[[ $out == *"daemon                 not running"* ]] && t_ok "stats says no daemon runs" ||
+	t_fail "stats says no daemon runs" "$out"
+"$KHTTPSCTL" binding del 127.0.0.1:8443
+
 # khttpsd: starts, says ready, exits 0 on SIGTERM.
 "$KHTTPSD" -f -w 2 2> "$tmp/d.log" &
 dpid=$!
@@ -44,7 +58,13 @@ if grep -q "ready: module $VERSION (api 1)" "$tmp/d.log" && grep -q "2 workers" 
 else
 	t_fail "khttpsd -f starts and reports ready" "$(cat "$tmp/d.log")"
 fi
-grep -q "khttps" /proc/net/netlink 2>/dev/null || true
+out=$(add 2>&1); rc=$?
+[ $rc = 0 ] && [ -z "$out" ] && t_ok "binding add with a daemon says nothing" ||
+	t_fail "binding add with a daemon says nothing" "rc $rc: $out"
+"$KHTTPSCTL" binding del 127.0.0.1:8443
+json=$("$KHTTPSCTL" --json stats 2>&1)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["daemon"] is True and d["accepted"] >= 0' "$json" 2>/dev/null &&
+	t_ok "stats --json says a daemon runs" || t_fail "stats --json says a daemon runs" "$json"
 kill -HUP "$dpid"; sleep 0.5
 kill -0 "$dpid" 2>/dev/null && t_ok "khttpsd survives SIGHUP" || t_fail "khttpsd survives SIGHUP"
 kill -TERM "$dpid"

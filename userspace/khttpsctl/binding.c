@@ -147,6 +147,10 @@ static int binding_add(int argc, char **argv)
 	e = khttps_nl_request(&nl, msg, NULL, NULL);
 	if (e)
 		fprintf(stderr, "khttpsctl: binding add %s: %s\n", argv[1], nl.err);
+	else if (ctl_daemon_running(&nl) == 0)
+		/* Not an error: a boot may add bindings before khttpsd starts. */
+		fprintf(stderr, "khttpsctl: warning: no khttpsd is running in this network namespace; "
+			"handshakes on %s wait for one (up to handshake_timeout_ms)\n", argv[1]);
 	khttps_nl_close(&nl);
 	return e ? 1 : 0;
 }
@@ -218,7 +222,7 @@ static int show_one(struct nlattr **tb, void *arg)
 		printf(",\"key\":");
 		khttps_json_string(stdout, key);
 		printf(",\"stats\":");
-		ctl_print_stats_json(stats);
+		ctl_print_stats_json(stats, -1);
 		putchar('}');
 	} else {
 		if (!st->n)

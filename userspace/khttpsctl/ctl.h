@@ -8,6 +8,8 @@
 #include <netlink/attr.h>
 #include <linux/khttps.h>
 
+#include "nl.h"
+
 struct ctl_opts {
 	bool json;
 };
@@ -19,6 +21,7 @@ int ctl_stats(int argc, char **argv, const struct ctl_opts *o);
 
 /* stats.c */
 void ctl_read_stats(struct nlattr *nest, uint64_t out[__KHTTPS_STAT_MAX]);
-void ctl_print_stats_json(const uint64_t st[__KHTTPS_STAT_MAX]);
+void ctl_print_stats_json(const uint64_t st[__KHTTPS_STAT_MAX], int daemon);
+int ctl_daemon_running(struct khttps_nl *nl);
 
 #endif /* KHTTPSCTL_H */

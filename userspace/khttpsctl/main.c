@@ -19,7 +19,7 @@ static const struct ctl_cmd {
 	  "                                          queue NAME [user USER] [group GROUP]}\n"
 	  "  binding del ADDR:PORT\n"
 	  "  binding show       bindings with their counters" },
-	{ "stats", ctl_stats, "stats              counters of this network namespace" },
+	{ "stats", ctl_stats, "stats              counters of this network namespace, and whether khttpsd runs" },
 	{ "version", ctl_version, "version            versions of khttpsctl and of the loaded khttps module" },
 };
 

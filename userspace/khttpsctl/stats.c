@@ -28,13 +28,18 @@ void ctl_read_stats(struct nlattr *nest, uint64_t out[__KHTTPS_STAT_MAX])
 /**
  * ctl_print_stats_json() - the counters as one JSON object with stable keys
  * @st: indexed by &enum khttps_stat
+ * @daemon: with a "daemon" key when 0 or 1; none when negative
  */
-void ctl_print_stats_json(const uint64_t st[__KHTTPS_STAT_MAX])
+void ctl_print_stats_json(const uint64_t st[__KHTTPS_STAT_MAX], int daemon)
 {
 	const char *sep = "";
 	int i;
 
 	putchar('{');
+	if (daemon >= 0) {
+		printf("\"daemon\":%s", daemon ? "true" : "false");
+		sep = ",";
+	}
 	for (i = 1; i < __KHTTPS_STAT_MAX; i++) {
 		if (!khttps_stat_name(i))
 			continue;
@@ -44,15 +49,40 @@ void ctl_print_stats_json(const uint64_t st[__KHTTPS_STAT_MAX])
 	putchar('}');
 }
 
+struct stats_reply {
+	uint64_t st[__KHTTPS_STAT_MAX];
+	int daemon;	/* -1: the module did not say */
+};
+
 static int parse_stats(struct nlattr **tb, void *arg)
 {
-	ctl_read_stats(tb[KHTTPS_A_STATS], arg);
+	struct stats_reply *r = arg;
+
+	ctl_read_stats(tb[KHTTPS_A_STATS], r->st);
+	r->daemon = tb[KHTTPS_A_DAEMON] ? nla_get_u8(tb[KHTTPS_A_DAEMON]) : -1;
 	return 0;
+}
+
+/**
+ * ctl_daemon_running() - whether a khttpsd listens for handshakes here
+ * @nl: an open connection to the family
+ *
+ * Return: 1 or 0; -1 when the module cannot be asked (nl->err says why).
+ */
+int ctl_daemon_running(struct khttps_nl *nl)
+{
+	struct stats_reply r;
+	struct nl_msg *msg;
+
+	msg = khttps_nl_msg(nl, KHTTPS_CMD_STATS_GET);
+	if (!msg || khttps_nl_request(nl, msg, parse_stats, &r))
+		return -1;
+	return r.daemon;
 }
 
 int ctl_stats(int argc, char **argv, const struct ctl_opts *o)
 {
-	uint64_t st[__KHTTPS_STAT_MAX];
+	struct stats_reply r;
 	bool json = o->json;
 	struct khttps_nl nl;
 	struct nl_msg *msg;
@@ -69,16 +99,19 @@ int ctl_stats(int argc, char **argv, const struct ctl_opts *o)
 		return 1;
 	}
 	msg = khttps_nl_msg(&nl, KHTTPS_CMD_STATS_GET);
-	e = msg ? khttps_nl_request(&nl, msg, parse_stats, st) : -1;
+	e = msg ? khttps_nl_request(&nl, msg, parse_stats, &r) : -1;
 	if (e) {
 		fprintf(stderr, "khttpsctl: stats: %s\n", nl.err);
 	} else if (json) {
-		ctl_print_stats_json(st);
+		ctl_print_stats_json(r.st, r.daemon);
 		putchar('\n');
 	} else {
+		if (r.daemon >= 0)
+			printf("%-22s %s\n", "daemon", r.daemon ? "running" : "not running");
 		for (i = 1; i < __KHTTPS_STAT_MAX; i++)
 			if (khttps_stat_name(i))
-				printf("%-22s %llu\n", khttps_stat_name(i), (unsigned long long)st[i]);
+				printf("%-22s %llu\n", khttps_stat_name(i),
+				       (unsigned long long)r.st[i]);
 	}
 	khttps_nl_close(&nl);
 	return e ? 1 : 0;

@@ -58,7 +58,7 @@
  *	binding: %KHTTPS_A_BIND, %KHTTPS_A_CERT, %KHTTPS_A_KEY,
  *	%KHTTPS_A_BACKEND or %KHTTPS_A_QUEUE, %KHTTPS_A_STATS.
  * @KHTTPS_CMD_STATS_GET: khttpsctl -> kernel, do.  Reply: %KHTTPS_A_STATS
- *	(the namespace's totals).
+ *	(the namespace's totals) and %KHTTPS_A_DAEMON.
  * @KHTTPS_CMD_HS_READY: kernel -> %KHTTPS_MCGRP_HANDSHAKE, notification:
  *	handshakes wait; %KHTTPS_A_PENDING says how many.  Workers answer with
  *	%KHTTPS_CMD_HS_ACCEPT.
@@ -122,6 +122,8 @@ enum khttps_cmd {
  * @KHTTPS_A_QUEUE_UID: u32, with %KHTTPS_A_QUEUE: a user (in the sender's
  *	user namespace) that may attach to the queue without CAP_NET_ADMIN
  * @KHTTPS_A_QUEUE_GID: u32, likewise a group whose members may attach
+ * @KHTTPS_A_DAEMON: u8, in replies only: 1 when some socket in the
+ *	namespace listens on %KHTTPS_MCGRP_HANDSHAKE (a khttpsd is running)
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -149,6 +151,7 @@ enum khttps_attr {
 	KHTTPS_A_PAD,
 	KHTTPS_A_QUEUE_UID,
 	KHTTPS_A_QUEUE_GID,
+	KHTTPS_A_DAEMON,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
