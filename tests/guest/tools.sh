@@ -45,7 +45,7 @@ out=$(add 2>&1); rc=$?
 	t_ok "binding add without a daemon warns and succeeds" ||
 	t_fail "binding add without a daemon warns and succeeds" "rc $rc: $out"
 out=$("$KHTTPSCTL" stats 2>&1)
-[[ $out == *"daemon                 not running"* ]] && t_ok "stats says no daemon runs" ||
+[[ $out == *"daemon                     not running"* ]] && t_ok "stats says no daemon runs" ||
 	t_fail "stats says no daemon runs" "$out"
 "$KHTTPSCTL" binding del 127.0.0.1:8443
 

@@ -107,10 +107,10 @@ int ctl_stats(int argc, char **argv, const struct ctl_opts *o)
 		putchar('\n');
 	} else {
 		if (r.daemon >= 0)
-			printf("%-22s %s\n", "daemon", r.daemon ? "running" : "not running");
+			printf("%-26s %s\n", "daemon", r.daemon ? "running" : "not running");
 		for (i = 1; i < __KHTTPS_STAT_MAX; i++)
 			if (khttps_stat_name(i))
-				printf("%-22s %llu\n", khttps_stat_name(i),
+				printf("%-26s %llu\n", khttps_stat_name(i),
 				       (unsigned long long)r.st[i]);
 	}
 	khttps_nl_close(&nl);
