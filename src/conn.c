@@ -115,8 +115,27 @@ static void khttps_conn_timeout(struct work_struct *work)
 }
 
 /**
+ * khttps_conn_set_binding() - the handshake chose @kc's binding
+ * @kc: a connection in its handshake, with no binding yet
+ * @kb: the binding; a reference is taken
+ *
+ * The namespace counted the connection at accept; now the binding does.
+ *
+ * Context: kn_lock held.
+ */
+void khttps_conn_set_binding(struct khttps_conn *kc, struct khttps_binding *kb)
+{
+	lockdep_assert_held(&kc->kc_kn->kn_lock);
+	refcount_inc(&kb->kb_ref);
+	kc->kc_binding = kb;
+	atomic64_inc(&kb->kb_stats.st[KHTTPS_STAT_ACCEPTED]);
+	atomic64_inc(&kb->kb_stats.st[KHTTPS_STAT_ACTIVE]);
+	atomic64_inc(&kb->kb_stats.st[KHTTPS_STAT_PENDING]);
+}
+
+/**
  * khttps_conn_new() - track a freshly accepted connection until a worker takes it
- * @kb: the binding whose listener accepted it
+ * @kl: the listener that accepted it
  * @sock: the accepted socket; consumed (kept or released)
  *
  * Refuses (closes and counts) the connection when the namespace is at
@@ -124,16 +143,17 @@ static void khttps_conn_timeout(struct work_struct *work)
  *
  * Context: process; takes kn_lock.
  */
-void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
+void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 {
-	struct khttps_net *kn = kb->kb_kn;
+	struct khttps_net *kn = kl->kl_kn;
+	struct khttps_binding *kb;
 	struct khttps_conn *kc;
 	int refuse = 0, err;
 	bool wake;
 
-	khttps_stat_inc(kn, kb, KHTTPS_STAT_ACCEPTED);
 	kc = kzalloc(sizeof(*kc), GFP_KERNEL);
 	if (!kc) {
+		khttps_stat_inc(kn, NULL, KHTTPS_STAT_ACCEPTED);
 		sock_release(sock);
 		return;
 	}
@@ -145,19 +165,25 @@ void khttps_conn_new(struct khttps_binding *kb, struct socket *sock)
 	INIT_LIST_HEAD(&kc->kc_qlist);
 	INIT_DELAYED_WORK(&kc->kc_timeout, khttps_conn_timeout);
 	INIT_DELAYED_WORK(&kc->kc_work, khttps_relay_work);
-	refcount_inc(&kb->kb_ref);
-	kc->kc_binding = kb;
+	kc->kc_listen = kl->kl_addr;
 	if (kernel_getpeername(sock, (struct sockaddr *)&kc->kc_peer) < 0)
 		kc->kc_peer.ss_family = AF_UNSPEC;
 
 	mutex_lock(&kn->kn_lock);
+	/* Known now when the port has only address bindings; else by SNI. */
+	kb = khttps_binding_attach(kn, kl);
+	if (kb) {
+		refcount_inc(&kb->kb_ref);
+		kc->kc_binding = kb;
+	}
+	khttps_stat_inc(kn, kb, KHTTPS_STAT_ACCEPTED);
 	if (kn->kn_dying)
 		refuse = -1;
 	else if (kn->kn_nconns >= khttps_param(max_connections))
 		refuse = KHTTPS_STAT_REFUSED_CONNS;
 	else if (kn->kn_npending >= khttps_param(max_pending_handshakes))
 		refuse = KHTTPS_STAT_REFUSED_PENDING;
-	else if (kb->kb_queue && khttps_queue_full(kb))
+	else if (kb && kb->kb_queue && khttps_queue_full(kb))
 		refuse = KHTTPS_STAT_QUEUE_FULL;
 	if (refuse) {
 		mutex_unlock(&kn->kn_lock);

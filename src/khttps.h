@@ -24,7 +24,7 @@
 #include <uapi/linux/khttps.h>
 
 #define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13 | \
-				 KHTTPS_CAP_FORWARD | KHTTPS_CAP_QUEUE)
+				 KHTTPS_CAP_FORWARD | KHTTPS_CAP_QUEUE | KHTTPS_CAP_SNI)
 #define KHTTPS_LISTEN_BACKLOG	1024
 /* One pipe holds one full TLS record's plaintext (2^14 bytes). */
 #define KHTTPS_PIPE_PAGES	(16384 / PAGE_SIZE)
@@ -59,6 +59,8 @@ struct khttps_net {
 	struct net *kn_net;
 	struct mutex kn_lock;
 	struct list_head kn_bindings;
+	struct list_head kn_listeners;
+	u64 kn_next_binding_id;
 	struct xarray kn_conns;		/* conn id -> struct khttps_conn */
 	struct list_head kn_pending;	/* waiting for HS_ACCEPT, oldest first */
 	spinlock_t kn_qlock;		/* kn_queues */
@@ -70,14 +72,36 @@ struct khttps_net {
 	struct khttps_stats kn_stats;
 };
 
+/*
+ * A kernel-owned listening socket.  Bindings share it: an address binding
+ * listens on its address, host and ccs bindings on 0.0.0.0 and [::] of
+ * their port.  Listed in kn_listeners while some binding uses it.
+ */
+struct khttps_listener {
+	struct list_head kl_list;
+	struct khttps_net *kl_kn;
+	struct sockaddr_storage kl_addr;
+	struct socket *kl_sock;		/* NULL once closing */
+	void (*kl_saved_data_ready)(struct sock *sk);
+	struct work_struct kl_accept_work;
+	unsigned int kl_users;		/* bindings listening here; under kn_lock */
+};
+
+/* Address bindings listen on one address; host and ccs on two (IPv4, IPv6). */
+#define KHTTPS_BINDING_LISTENERS	2
+
 struct khttps_binding {
 	struct list_head kb_list;
 	struct khttps_net *kb_kn;
 	refcount_t kb_ref;		/* the bindings list, and each conn */
-	struct sockaddr_storage kb_addr;
-	struct socket *kb_sock;		/* listener; NULL once deleted */
-	void (*kb_saved_data_ready)(struct sock *sk);
-	struct work_struct kb_accept_work;
+	u64 kb_id;
+	enum khttps_bind_kind kb_kind;
+	struct sockaddr_storage kb_addr;	/* ADDR */
+	char *kb_host;				/* HOST: lower case, maybe "*.rest" */
+	char *kb_store;				/* CCS */
+	u16 kb_port;				/* HOST, CCS; host order */
+	struct khttps_listener *kb_listen[KHTTPS_BINDING_LISTENERS];
+	struct nlattr *kb_policy;		/* a copy of KHTTPS_A_POLICY, or NULL */
 	char *kb_cert;
 	char *kb_key;
 	struct sockaddr_storage kb_backend;	/* ss_family 0: queue mode */
@@ -155,7 +179,8 @@ struct khttps_conn {
 	enum khttps_conn_state kc_state;
 	refcount_t kc_ref;		/* the table, and a pending timeout */
 	struct khttps_net *kc_kn;
-	struct khttps_binding *kc_binding;
+	struct khttps_binding *kc_binding;	/* NULL until HS_SELECT chose one */
+	struct sockaddr_storage kc_listen;	/* the listener's address */
 	struct socket *kc_sock;
 	struct file *kc_file;		/* set once the socket was given a file */
 	u32 kc_portid;			/* the worker's netlink port */
@@ -215,18 +240,32 @@ void khttps_netlink_notify_ready(struct khttps_net *kn);
 
 /* listener.c */
 struct khttps_binding_cfg {
-	struct sockaddr_storage addr;
-	const char *cert, *key;
+	enum khttps_bind_kind kind;
+	struct sockaddr_storage addr;		/* ADDR */
+	const char *host;			/* HOST, valid and lower case */
+	const char *store;			/* CCS */
+	u16 port;				/* HOST, CCS */
+	const char *cert, *key;			/* not CCS */
+	const struct nlattr *policy;		/* checked KHTTPS_A_POLICY, or NULL */
 	struct sockaddr_storage backend;
 	const char *queue;
 	kuid_t queue_uid;
 	kgid_t queue_gid;
 };
-int khttps_listener_add(struct khttps_net *kn, const struct khttps_binding_cfg *cfg,
-			struct netlink_ext_ack *extack);
-int khttps_listener_del(struct khttps_net *kn, const struct sockaddr_storage *addr);
-void khttps_listener_del_all(struct khttps_net *kn);
+int khttps_binding_add(struct khttps_net *kn, const struct khttps_binding_cfg *cfg,
+		       struct netlink_ext_ack *extack);
+int khttps_binding_del(struct khttps_net *kn, const struct khttps_binding_cfg *key);
+void khttps_binding_del_all(struct khttps_net *kn);
+int khttps_binding_set(struct khttps_net *kn, const struct khttps_binding_cfg *key,
+		       const struct khttps_binding_cfg *chg, struct netlink_ext_ack *extack);
 void khttps_binding_put(struct khttps_binding *kb);
+bool khttps_host_name_ok(const char *name, bool wildcard);
+struct khttps_binding *khttps_binding_attach(struct khttps_net *kn, struct khttps_listener *kl);
+struct khttps_binding *khttps_binding_select(struct khttps_net *kn,
+					     const struct sockaddr_storage *listen,
+					     const char *sni, bool skip_ccs);
+bool khttps_binding_serves(const struct khttps_binding *kb,
+			   const struct sockaddr_storage *listen);
 
 /* conn.c */
 void khttps_stat_inc(struct khttps_net *kn, struct khttps_binding *kb, int stat);
@@ -234,7 +273,8 @@ void khttps_stat_dec(struct khttps_net *kn, struct khttps_binding *kb, int stat)
 void khttps_stat_add(struct khttps_net *kn, struct khttps_binding *kb, int stat, u64 n);
 void khttps_conn_get(struct khttps_conn *kc);
 void khttps_conn_put(struct khttps_conn *kc);
-void khttps_conn_new(struct khttps_binding *kb, struct socket *sock);
+void khttps_conn_new(struct khttps_listener *kl, struct socket *sock);
+void khttps_conn_set_binding(struct khttps_conn *kc, struct khttps_binding *kb);
 struct khttps_conn *khttps_conn_take_pending(struct khttps_net *kn);
 void khttps_conn_requeue(struct khttps_conn *kc);
 struct khttps_conn *khttps_conn_find(struct khttps_net *kn, u64 id);

@@ -92,6 +92,7 @@ static int __net_init khttps_net_init(struct net *net)
 	kn->kn_net = net;
 	mutex_init(&kn->kn_lock);
 	INIT_LIST_HEAD(&kn->kn_bindings);
+	INIT_LIST_HEAD(&kn->kn_listeners);
 	INIT_LIST_HEAD(&kn->kn_pending);
 	spin_lock_init(&kn->kn_qlock);
 	INIT_LIST_HEAD(&kn->kn_queues);
@@ -110,7 +111,7 @@ static void __net_exit khttps_net_pre_exit(struct net *net)
 	mutex_lock(&kn->kn_lock);
 	kn->kn_dying = true;
 	mutex_unlock(&kn->kn_lock);
-	khttps_listener_del_all(kn);
+	khttps_binding_del_all(kn);
 	khttps_conn_close_all(kn);
 }
 

@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/in.h>
@@ -21,6 +22,7 @@
 #include <linux/utsname.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
+#include <uapi/linux/tls.h>
 
 #include "khttps.h"
 
@@ -38,6 +40,13 @@ static const struct nla_policy khttps_crypto_policy[KHTTPS_CRYPTO_A_MAX + 1] = {
 	[KHTTPS_CRYPTO_A_IV]		= { .type = NLA_BINARY, .len = 12 },
 	[KHTTPS_CRYPTO_A_SALT]		= { .type = NLA_BINARY, .len = 4 },
 	[KHTTPS_CRYPTO_A_REC_SEQ]	= NLA_POLICY_EXACT_LEN(8),
+};
+
+static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
+	[KHTTPS_POLICY_A_MIN_VERSION]	= NLA_POLICY_RANGE(NLA_U16, TLS_1_2_VERSION, TLS_1_3_VERSION),
+	[KHTTPS_POLICY_A_MAX_VERSION]	= NLA_POLICY_RANGE(NLA_U16, TLS_1_2_VERSION, TLS_1_3_VERSION),
+	[KHTTPS_POLICY_A_ALPN]		= { .type = NLA_NUL_STRING, .len = 255 },
+	[KHTTPS_POLICY_A_CHAIN]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
 };
 
 static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
@@ -58,6 +67,14 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_QUEUE_UID]	= { .type = NLA_U32 },
 	[KHTTPS_A_QUEUE_GID]	= { .type = NLA_U32 },
 	[KHTTPS_A_DAEMON]	= { .type = NLA_REJECT },
+	[KHTTPS_A_KIND]		= NLA_POLICY_MAX(NLA_U8, __KHTTPS_BIND_MAX - 1),
+	[KHTTPS_A_HOST]		= { .type = NLA_NUL_STRING, .len = 253 },
+	[KHTTPS_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
+	[KHTTPS_A_STORE]	= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[KHTTPS_A_BINDING_ID]	= { .type = NLA_U64 },
+	[KHTTPS_A_SELECT]	= { .type = NLA_REJECT },
+	[KHTTPS_A_SKIP_CCS]	= { .type = NLA_FLAG },
+	[KHTTPS_A_POLICY]	= NLA_POLICY_NESTED(khttps_tls_policy),
 };
 
 /*
@@ -207,30 +224,168 @@ err_put:
 	return -EMSGSIZE;
 }
 
+/* A host name as the kernel keeps and compares it: checked, in lower case. */
+static int khttps_nl_get_host(const struct nlattr *attr, bool wildcard, char buf[254],
+			      struct netlink_ext_ack *extack)
+{
+	char *p;
+
+	if (!khttps_host_name_ok(nla_data(attr), wildcard)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "khttps: a host name is dot-separated labels of letters, digits, '-' and '_' (a binding's may start with \"*.\")");
+		return -EINVAL;
+	}
+	strscpy(buf, nla_data(attr), 254);
+	for (p = buf; *p; p++)
+		*p = tolower(*p);
+	return 0;
+}
+
+/* What names a binding (add and del): kind, and address, or host and port, or port. */
+static int khttps_nl_get_binding_key(struct genl_info *info, struct khttps_binding_cfg *cfg,
+				     char host[254])
+{
+	struct nlattr **a = info->attrs;
+
+	cfg->kind = a[KHTTPS_A_KIND] ? nla_get_u8(a[KHTTPS_A_KIND]) : KHTTPS_BIND_ADDR;
+	if (cfg->kind == KHTTPS_BIND_ADDR) {
+		if (a[KHTTPS_A_HOST] || a[KHTTPS_A_PORT] || a[KHTTPS_A_STORE]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "khttps: host, port and store are for host and ccs bindings");
+			return -EINVAL;
+		}
+		if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_BIND))
+			return -EINVAL;
+		return khttps_nl_get_addr(a[KHTTPS_A_BIND], &cfg->addr, info->extack);
+	}
+	if (a[KHTTPS_A_BIND]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_BIND],
+				    "khttps: host and ccs bindings have a port, not an address");
+		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_PORT))
+		return -EINVAL;
+	cfg->port = nla_get_u16(a[KHTTPS_A_PORT]);
+	if (cfg->kind == KHTTPS_BIND_CCS) {
+		if (a[KHTTPS_A_HOST]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_HOST],
+					    "khttps: a ccs binding has no host name");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_HOST))
+		return -EINVAL;
+	cfg->host = host;
+	return khttps_nl_get_host(a[KHTTPS_A_HOST], true, host, info->extack);
+}
+
+/* An ALPN list: comma-separated protocol names of printable ASCII. */
+static bool khttps_alpn_ok(const char *s)
+{
+	size_t item = 0;
+
+	for (; *s; s++) {
+		if (*s == ',') {
+			if (!item)
+				return false;
+			item = 0;
+		} else if (*s > ' ' && *s < 0x7f) {
+			item++;
+		} else {
+			return false;
+		}
+	}
+	return item > 0;
+}
+
+/* The meaning the nested policy's types cannot check. */
+static int khttps_nl_check_policy(const struct nlattr *attr, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KHTTPS_POLICY_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, KHTTPS_POLICY_A_MAX, attr, khttps_tls_policy, extack);
+	if (err)
+		return err;
+	if (tb[KHTTPS_POLICY_A_MIN_VERSION] && tb[KHTTPS_POLICY_A_MAX_VERSION] &&
+	    nla_get_u16(tb[KHTTPS_POLICY_A_MIN_VERSION]) > nla_get_u16(tb[KHTTPS_POLICY_A_MAX_VERSION])) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_MAX_VERSION],
+				    "khttps: the highest TLS version is below the lowest");
+		return -EINVAL;
+	}
+	if (tb[KHTTPS_POLICY_A_ALPN] && !khttps_alpn_ok(nla_data(tb[KHTTPS_POLICY_A_ALPN]))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_ALPN],
+				    "khttps: ALPN is protocol names separated by commas");
+		return -EINVAL;
+	}
+	if (tb[KHTTPS_POLICY_A_CHAIN] && *(char *)nla_data(tb[KHTTPS_POLICY_A_CHAIN]) != '/') {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_CHAIN],
+				    "khttps: the chain path must be absolute");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool khttps_nl_abs_path(struct genl_info *info, int type)
+{
+	const char *path = nla_data(info->attrs[type]);
+
+	if (path[0] == '/')
+		return true;
+	if (type == KHTTPS_A_STORE)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[type],
+				    "khttps: the store path must be absolute");
+	else
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[type],
+				    "khttps: certificate and key paths must be absolute");
+	return false;
+}
+
 static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
 	struct khttps_binding_cfg cfg = {};
 	struct nlattr **a = info->attrs;
+	char host[254];
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_BIND) ||
-	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CERT) ||
-	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_KEY))
-		return -EINVAL;
-	err = khttps_nl_get_addr(a[KHTTPS_A_BIND], &cfg.addr, info->extack);
+	err = khttps_nl_get_binding_key(info, &cfg, host);
 	if (err)
 		return err;
-	cfg.cert = nla_data(a[KHTTPS_A_CERT]);
-	cfg.key = nla_data(a[KHTTPS_A_KEY]);
-	if (cfg.cert[0] != '/' || cfg.key[0] != '/') {
-		NL_SET_ERR_MSG_ATTR(info->extack, a[cfg.cert[0] != '/' ? KHTTPS_A_CERT : KHTTPS_A_KEY],
-				    "khttps: certificate and key paths must be absolute");
-		return -EINVAL;
+	if (cfg.kind == KHTTPS_BIND_CCS) {
+		if (a[KHTTPS_A_CERT] || a[KHTTPS_A_KEY]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "khttps: a ccs binding takes its certificates from its store");
+			return -EINVAL;
+		}
+		if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_STORE) ||
+		    !khttps_nl_abs_path(info, KHTTPS_A_STORE))
+			return -EINVAL;
+		cfg.store = nla_data(a[KHTTPS_A_STORE]);
+	} else {
+		if (a[KHTTPS_A_STORE]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_STORE],
+					    "khttps: only a ccs binding has a store");
+			return -EINVAL;
+		}
+		if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CERT) ||
+		    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_KEY) ||
+		    !khttps_nl_abs_path(info, KHTTPS_A_CERT) ||
+		    !khttps_nl_abs_path(info, KHTTPS_A_KEY))
+			return -EINVAL;
+		cfg.cert = nla_data(a[KHTTPS_A_CERT]);
+		cfg.key = nla_data(a[KHTTPS_A_KEY]);
 	}
 	if (!!a[KHTTPS_A_BACKEND] == !!a[KHTTPS_A_QUEUE]) {
 		NL_SET_ERR_MSG(info->extack, "khttps: a binding needs either a backend or a queue");
 		return -EINVAL;
+	}
+	if (a[KHTTPS_A_POLICY]) {
+		err = khttps_nl_check_policy(a[KHTTPS_A_POLICY], info->extack);
+		if (err)
+			return err;
+		cfg.policy = a[KHTTPS_A_POLICY];
 	}
 	cfg.queue_uid = INVALID_UID;
 	cfg.queue_gid = INVALID_GID;
@@ -269,24 +424,102 @@ static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *inf
 			return -EINVAL;
 		}
 	}
-	return khttps_listener_add(kn, &cfg, info->extack);
+	return khttps_binding_add(kn, &cfg, info->extack);
 }
 
 static int khttps_nl_binding_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
-	struct sockaddr_storage addr;
+	struct khttps_binding_cfg key = {};
+	char host[254];
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_BIND))
-		return -EINVAL;
-	err = khttps_nl_get_addr(info->attrs[KHTTPS_A_BIND], &addr, info->extack);
+	err = khttps_nl_get_binding_key(info, &key, host);
 	if (err)
 		return err;
-	err = khttps_listener_del(kn, &addr);
+	err = khttps_binding_del(kn, &key);
 	if (err == -ENOENT)
-		NL_SET_ERR_MSG(info->extack, "khttps: no binding for this address and port");
+		NL_SET_ERR_MSG(info->extack, "khttps: no binding matches");
 	return err;
+}
+
+static int khttps_nl_binding_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct khttps_binding_cfg key = {}, chg = {};
+	struct nlattr **a = info->attrs;
+	char host[254];
+	int err;
+
+	err = khttps_nl_get_binding_key(info, &key, host);
+	if (err)
+		return err;
+	if (a[KHTTPS_A_QUEUE] || a[KHTTPS_A_QUEUE_UID] || a[KHTTPS_A_QUEUE_GID]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "khttps: a binding's queue cannot change: delete and add it");
+		return -EINVAL;
+	}
+	if (!!a[KHTTPS_A_CERT] != !!a[KHTTPS_A_KEY]) {
+		NL_SET_ERR_MSG(info->extack, "khttps: a certificate changes with its key");
+		return -EINVAL;
+	}
+	if (!a[KHTTPS_A_CERT] && !a[KHTTPS_A_STORE] && !a[KHTTPS_A_POLICY] && !a[KHTTPS_A_BACKEND]) {
+		NL_SET_ERR_MSG(info->extack, "khttps: nothing to set");
+		return -EINVAL;
+	}
+	if (a[KHTTPS_A_CERT]) {
+		if (!khttps_nl_abs_path(info, KHTTPS_A_CERT) || !khttps_nl_abs_path(info, KHTTPS_A_KEY))
+			return -EINVAL;
+		chg.cert = nla_data(a[KHTTPS_A_CERT]);
+		chg.key = nla_data(a[KHTTPS_A_KEY]);
+	}
+	if (a[KHTTPS_A_STORE]) {
+		if (!khttps_nl_abs_path(info, KHTTPS_A_STORE))
+			return -EINVAL;
+		chg.store = nla_data(a[KHTTPS_A_STORE]);
+	}
+	if (a[KHTTPS_A_POLICY]) {
+		err = khttps_nl_check_policy(a[KHTTPS_A_POLICY], info->extack);
+		if (err)
+			return err;
+		chg.policy = a[KHTTPS_A_POLICY];
+	}
+	if (a[KHTTPS_A_BACKEND]) {
+		err = khttps_nl_get_addr(a[KHTTPS_A_BACKEND], &chg.backend, info->extack);
+		if (err)
+			return err;
+	}
+	return khttps_binding_set(kn, &key, &chg, info->extack);
+}
+
+/* What names @kb, as khttps_nl_get_binding_key() reads it. */
+static int khttps_nl_put_binding_key(struct sk_buff *msg, const struct khttps_binding *kb)
+{
+	if (nla_put_u64_64bit(msg, KHTTPS_A_BINDING_ID, kb->kb_id, KHTTPS_A_PAD) ||
+	    nla_put_u8(msg, KHTTPS_A_KIND, kb->kb_kind))
+		return -EMSGSIZE;
+	if (kb->kb_kind == KHTTPS_BIND_ADDR)
+		return khttps_nl_put_addr(msg, KHTTPS_A_BIND, &kb->kb_addr);
+	if (nla_put_u16(msg, KHTTPS_A_PORT, kb->kb_port))
+		return -EMSGSIZE;
+	if (kb->kb_kind == KHTTPS_BIND_HOST)
+		return nla_put_string(msg, KHTTPS_A_HOST, kb->kb_host);
+	return 0;
+}
+
+/* What the daemon needs: the certificate (cert and key, or a store) and the policy. */
+static int khttps_nl_put_binding_certs(struct sk_buff *msg, const struct khttps_binding *kb)
+{
+	if (kb->kb_policy &&
+	    nla_put(msg, KHTTPS_A_POLICY | NLA_F_NESTED, nla_len(kb->kb_policy),
+		    nla_data(kb->kb_policy)))
+		return -EMSGSIZE;
+	if (kb->kb_store)
+		return nla_put_string(msg, KHTTPS_A_STORE, kb->kb_store);
+	if (nla_put_string(msg, KHTTPS_A_CERT, kb->kb_cert) ||
+	    nla_put_string(msg, KHTTPS_A_KEY, kb->kb_key))
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int khttps_nl_fill_binding(struct sk_buff *msg, struct khttps_binding *kb,
@@ -297,9 +530,7 @@ static int khttps_nl_fill_binding(struct sk_buff *msg, struct khttps_binding *kb
 
 	if (!hdr)
 		return -EMSGSIZE;
-	if (khttps_nl_put_addr(msg, KHTTPS_A_BIND, &kb->kb_addr) ||
-	    nla_put_string(msg, KHTTPS_A_CERT, kb->kb_cert) ||
-	    nla_put_string(msg, KHTTPS_A_KEY, kb->kb_key) ||
+	if (khttps_nl_put_binding_key(msg, kb) || khttps_nl_put_binding_certs(msg, kb) ||
 	    (kb->kb_backend.ss_family ?
 	     khttps_nl_put_addr(msg, KHTTPS_A_BACKEND, &kb->kb_backend) :
 	     nla_put_string(msg, KHTTPS_A_QUEUE, kb->kb_queue->q_name)) ||
@@ -424,9 +655,11 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!hdr ||
 	    nla_put_u64_64bit(msg, KHTTPS_A_CONN_ID, kc->kc_id, KHTTPS_A_PAD) ||
 	    nla_put_s32(msg, KHTTPS_A_FD, fd) ||
-	    nla_put_string(msg, KHTTPS_A_CERT, kc->kc_binding->kb_cert) ||
-	    nla_put_string(msg, KHTTPS_A_KEY, kc->kc_binding->kb_key) ||
-	    khttps_nl_put_addr(msg, KHTTPS_A_BIND, &kc->kc_binding->kb_addr) ||
+	    khttps_nl_put_addr(msg, KHTTPS_A_BIND, &kc->kc_listen) ||
+	    (kc->kc_binding ?
+	     nla_put_u64_64bit(msg, KHTTPS_A_BINDING_ID, kc->kc_binding->kb_id, KHTTPS_A_PAD) ||
+	     khttps_nl_put_binding_certs(msg, kc->kc_binding) :
+	     nla_put_flag(msg, KHTTPS_A_SELECT)) ||
 	    (kc->kc_peer.ss_family && khttps_nl_put_addr(msg, KHTTPS_A_PEER, &kc->kc_peer))) {
 		put_unused_fd(fd);
 		err = -EMSGSIZE;
@@ -498,10 +731,96 @@ static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
 		kc->kc_alpn = kstrdup(nla_data(alpn), GFP_KERNEL);
 }
 
+/* The connection a worker's request names: in a handshake of that worker. */
+static struct khttps_conn *khttps_nl_worker_conn(struct khttps_net *kn, struct genl_info *info)
+{
+	struct nlattr *id = info->attrs[KHTTPS_A_CONN_ID];
+	struct khttps_conn *kc;
+
+	lockdep_assert_held(&kn->kn_lock);
+	kc = khttps_conn_find(kn, nla_get_u64(id));
+	if (!kc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id, "khttps: no such connection");
+		return ERR_PTR(-ENOENT);
+	}
+	if (kc->kc_state != KHTTPS_CONN_HANDSHAKE || kc->kc_portid != info->snd_portid) {
+		/* Only the worker that accepted it may act on it. */
+		NL_SET_ERR_MSG_ATTR(info->extack, id,
+				    "khttps: this connection is not in a handshake of this worker");
+		return ERR_PTR(-EPERM);
+	}
+	return kc;
+}
+
+static struct khttps_binding *khttps_nl_find_binding(struct khttps_net *kn, u64 id)
+{
+	struct khttps_binding *kb;
+
+	lockdep_assert_held(&kn->kn_lock);
+	list_for_each_entry(kb, &kn->kn_bindings, kb_list)
+		if (kb->kb_id == id)
+			return kb;
+	return NULL;
+}
+
+static int khttps_nl_hs_select_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct nlattr **a = info->attrs;
+	struct khttps_binding *kb;
+	struct khttps_conn *kc;
+	struct sk_buff *msg;
+	char sni[254];
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CONN_ID))
+		return -EINVAL;
+	if (a[KHTTPS_A_HOST]) {
+		err = khttps_nl_get_host(a[KHTTPS_A_HOST], false, sni, info->extack);
+		if (err)
+			return err;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&kn->kn_lock);
+	kc = khttps_nl_worker_conn(kn, info);
+	if (IS_ERR(kc)) {
+		err = PTR_ERR(kc);
+		goto err_unlock;
+	}
+	kb = kc->kc_binding ?: khttps_binding_select(kn, &kc->kc_listen,
+						     a[KHTTPS_A_HOST] ? sni : NULL,
+						     nla_get_flag(a[KHTTPS_A_SKIP_CCS]));
+	if (!kb) {
+		if (a[KHTTPS_A_HOST])
+			NL_SET_ERR_MSG(info->extack, "khttps: no binding for this name on this port");
+		else
+			NL_SET_ERR_MSG(info->extack,
+				       "khttps: no binding for clients without SNI on this address");
+		err = -ENOENT;
+		goto err_unlock;
+	}
+	err = -EMSGSIZE;
+	hdr = genlmsg_iput(msg, info);
+	if (!hdr || khttps_nl_put_binding_key(msg, kb) || khttps_nl_put_binding_certs(msg, kb))
+		goto err_unlock;
+	mutex_unlock(&kn->kn_lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&kn->kn_lock);
+	nlmsg_free(msg);
+	return err;
+}
+
 static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
 	struct nlattr **a = info->attrs;
+	struct khttps_binding *kb;
 	struct khttps_keys tx, rx;
 	struct khttps_conn *kc;
 	int err, stat;
@@ -514,18 +833,22 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	status = nla_get_u32(a[KHTTPS_A_STATUS]);
 	mutex_lock(&kn->kn_lock);
-	kc = khttps_conn_find(kn, nla_get_u64(a[KHTTPS_A_CONN_ID]));
-	if (!kc) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_CONN_ID], "khttps: no such connection");
-		err = -ENOENT;
+	kc = khttps_nl_worker_conn(kn, info);
+	if (IS_ERR(kc)) {
+		err = PTR_ERR(kc);
 		goto out_unlock;
 	}
-	if (kc->kc_state != KHTTPS_CONN_HANDSHAKE || kc->kc_portid != info->snd_portid) {
-		/* Only the worker that accepted it may finish it. */
-		NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_CONN_ID],
-				    "khttps: this connection is not in a handshake of this worker");
-		err = -EPERM;
-		goto out_unlock;
+	if (a[KHTTPS_A_BINDING_ID]) {
+		kb = khttps_nl_find_binding(kn, nla_get_u64(a[KHTTPS_A_BINDING_ID]));
+		if (!kb || !khttps_binding_serves(kb, &kc->kc_listen) ||
+		    (kc->kc_binding && kc->kc_binding != kb)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_BINDING_ID],
+					    "khttps: no such binding for this connection");
+			err = -EINVAL;
+			goto out_fail;
+		}
+		if (!kc->kc_binding)
+			khttps_conn_set_binding(kc, kb);
 	}
 	if (status != KHTTPS_HS_OK) {
 		static const int reason[__KHTTPS_HS_MAX] = {
@@ -533,6 +856,7 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 			[KHTTPS_HS_CERT_ERROR]		= KHTTPS_STAT_HS_FAILED_CERT,
 			[KHTTPS_HS_INTERNAL]		= KHTTPS_STAT_HS_FAILED_INTERNAL,
 			[KHTTPS_HS_CLIENT_CLOSED]	= KHTTPS_STAT_HS_FAILED_CLOSED,
+			[KHTTPS_HS_NO_BINDING]		= KHTTPS_STAT_UNRECOGNIZED_NAME,
 		};
 
 		/* The policy bounds status. */
@@ -542,6 +866,11 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_unlock;
 	}
 	err = -EINVAL;
+	if (!kc->kc_binding) {
+		NL_SET_ERR_MSG(info->extack,
+			       "khttps: this connection needs a binding: HS_SELECT one, name it in DONE");
+		goto out_fail;
+	}
 	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_TLS_VERSION) ||
 	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CIPHER) ||
 	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_TX) || GENL_REQ_ATTR_CHECK(info, KHTTPS_A_RX))
@@ -610,6 +939,16 @@ static const struct genl_ops khttps_genl_ops[] = {
 	{
 		.cmd	= KHTTPS_CMD_HS_DONE,
 		.doit	= khttps_nl_hs_done_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_BINDING_SET,
+		.doit	= khttps_nl_binding_set_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_HS_SELECT,
+		.doit	= khttps_nl_hs_select_doit,
 		.flags	= GENL_ADMIN_PERM,
 	},
 };

@@ -256,7 +256,7 @@ static void khttps_conn_info(struct khttps_conn *kc, struct khttps_conn_info *in
 	info->cipher = kc->kc_cipher;
 	memcpy(&info->peer, &kc->kc_peer, sizeof(info->peer));
 	if (kernel_getsockname(kc->kc_sock, (struct sockaddr *)&info->local) < 0)
-		memcpy(&info->local, &kc->kc_binding->kb_addr, sizeof(info->local));
+		memcpy(&info->local, &kc->kc_listen, sizeof(info->local));
 	if (kc->kc_sni)
 		strscpy(info->sni, kc->kc_sni, sizeof(info->sni));
 	if (kc->kc_alpn)

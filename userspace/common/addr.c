@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* IP:PORT endpoints as the tools write them: 1.2.3.4:443, [::1]:443. */
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -145,4 +146,42 @@ const char *khttps_addr_format(const struct sockaddr_storage *ss, char *buf, siz
 		snprintf(buf, len, "-");
 	}
 	return buf;
+}
+
+/**
+ * khttps_host_ok() - whether @s may name a host binding or be an SNI
+ * @s: the name
+ * @wildcard: a leading "*." label is allowed
+ * @numeric: set when the last label is all digits (an IPv4 address, which
+ *	is no host name); may be NULL
+ *
+ * The kernel's rule: labels of 1..63 letters, digits, '-' and '_' joined by
+ * dots, at most 253 bytes, so that no name can be a path.
+ */
+bool khttps_host_ok(const char *s, bool wildcard, bool *numeric)
+{
+	size_t label = 0, len = strlen(s);
+	bool digits = true;
+
+	if (wildcard && !strncmp(s, "*.", 2))
+		s += 2;
+	if (len > 253)
+		return false;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!label)
+				return false;
+			label = 0;
+			digits = true;
+		} else if (isalnum((unsigned char)*s) || *s == '-' || *s == '_') {
+			if (++label > 63)
+				return false;
+			digits &= !!isdigit((unsigned char)*s);
+		} else {
+			return false;
+		}
+	}
+	if (numeric)
+		*numeric = digits;
+	return label > 0 && !digits;
 }

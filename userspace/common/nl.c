@@ -321,6 +321,7 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_HS_FAILED_CERT]	= "handshakes_failed_cert",
 		[KHTTPS_STAT_HS_FAILED_INTERNAL] = "handshakes_failed_internal",
 		[KHTTPS_STAT_HS_FAILED_CLOSED]	= "handshakes_failed_closed",
+		[KHTTPS_STAT_UNRECOGNIZED_NAME]	= "unrecognized_name",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;

@@ -2,12 +2,18 @@
 /*
  * khttpsctl binding add|del|show
  *
- *   binding add ADDR:PORT cert CERT.pem key KEY.pem backend HOST:PORT
- *   binding add ADDR:PORT cert CERT.pem key KEY.pem queue NAME [user USER] [group GROUP]
- *   binding del ADDR:PORT
+ *   binding add BINDING cert CERT.pem key KEY.pem backend HOST:PORT
+ *   binding add BINDING cert CERT.pem key KEY.pem queue NAME [user USER] [group GROUP]
+ *   binding add ccs:PORT store DIR {backend ... | queue ...}
+ *   binding del BINDING
  *   binding show
+ *
+ * BINDING is ADDR:PORT (an address binding), NAME:PORT or *.NAME:PORT (a
+ * host binding, chosen by the client's SNI), or ccs:PORT.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -15,14 +21,117 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/tls.h>
 
 #include "addr.h"
 #include "ctl.h"
 #include "json.h"
 #include "nl.h"
 
-#define USAGE_ADD "usage: khttpsctl binding add ADDR:PORT cert CERT.pem key KEY.pem " \
-		  "{backend HOST:PORT | queue NAME [user USER] [group GROUP]}\n"
+#define USAGE_ADD "usage: khttpsctl binding add {ADDR:PORT | HOSTNAME:PORT} cert CERT.pem key KEY.pem\n" \
+		  "                                {backend HOST:PORT | queue NAME [user USER] [group GROUP]}\n" \
+		  "       khttpsctl binding add ccs:PORT store DIR {backend ... | queue ...}\n" \
+		  "  policy words: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n"
+
+/* What a binding matches, as the command line names it. */
+struct bind_spec {
+	int kind;			/* enum khttps_bind_kind */
+	struct sockaddr_storage addr;	/* KHTTPS_BIND_ADDR */
+	char host[254];			/* KHTTPS_BIND_HOST, lower case */
+	unsigned int port;		/* HOST, CCS */
+};
+
+/* "192.0.2.1:443", "[::]:443", "www.example.test:443", "*.example.test:443", "ccs:443" */
+static int parse_spec(const char *s, struct bind_spec *b)
+{
+	const char *colon = strrchr(s, ':');
+	char err[256], *end;
+	bool numeric;
+	size_t hlen;
+	unsigned long port;
+
+	memset(b, 0, sizeof(*b));
+	if (!khttps_addr_parse(s, &b->addr, err, sizeof(err))) {
+		b->kind = KHTTPS_BIND_ADDR;
+		return 0;
+	}
+	if (*s == '[' || !colon || strchr(s, ':') != colon) {
+		fprintf(stderr, "khttpsctl: %s\n", err);
+		return -1;
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	hlen = (size_t)(colon - s);
+	/* A trailing dot names the same host. */
+	if (hlen && s[hlen - 1] == '.')
+		hlen--;
+	if (!colon[1] || *end || errno || port < 1 || port > 65535) {
+		fprintf(stderr, "khttpsctl: '%s': the port must be 1..65535\n", s);
+		return -1;
+	}
+	b->port = (unsigned int)port;
+	if (hlen == 3 && !strncmp(s, "ccs", 3)) {
+		b->kind = KHTTPS_BIND_CCS;
+		return 0;
+	}
+	if (!hlen || hlen >= sizeof(b->host)) {
+		fprintf(stderr, "khttpsctl: '%s' is not ADDR:PORT, HOSTNAME:PORT or ccs:PORT\n", s);
+		return -1;
+	}
+	memcpy(b->host, s, hlen);
+	b->host[hlen] = '\0';
+	if (!khttps_host_ok(b->host, true, &numeric) && numeric) {
+		fprintf(stderr, "khttpsctl: %s\n", err);
+		return -1;
+	}
+	if (!khttps_host_ok(b->host, true, &numeric) || strchr(b->host + 1, '*')) {
+		fprintf(stderr, "khttpsctl: '%s': a host name is labels of letters, digits, '-' and '_' "
+			"joined by dots, maybe after \"*.\"\n", s);
+		return -1;
+	}
+	for (end = b->host; *end; end++)
+		*end = (char)tolower((unsigned char)*end);
+	b->kind = KHTTPS_BIND_HOST;
+	return 0;
+}
+
+static int put_spec(struct nl_msg *msg, const struct bind_spec *b)
+{
+	if (b->kind == KHTTPS_BIND_ADDR)
+		return khttps_nl_put_addr(msg, KHTTPS_A_BIND, &b->addr);
+	if (nla_put_u8(msg, KHTTPS_A_KIND, (uint8_t)b->kind) ||
+	    nla_put_u16(msg, KHTTPS_A_PORT, (uint16_t)b->port))
+		return -1;
+	return b->kind == KHTTPS_BIND_HOST ? nla_put_string(msg, KHTTPS_A_HOST, b->host) : 0;
+}
+
+/* @b's name as the kernel's dump spells it (format_spec()). */
+static void spec_format(const struct bind_spec *b, char *out, size_t len)
+{
+	if (b->kind == KHTTPS_BIND_HOST)
+		snprintf(out, len, "%s:%u", b->host, b->port);
+	else if (b->kind == KHTTPS_BIND_CCS)
+		snprintf(out, len, "ccs:%u", b->port);
+	else
+		khttps_addr_format(&b->addr, out, len);
+}
+
+/* The binding's name as parse_spec() reads it. */
+static void format_spec(struct nlattr **tb, char *out, size_t len)
+{
+	int kind = tb[KHTTPS_A_KIND] ? nla_get_u8(tb[KHTTPS_A_KIND]) : KHTTPS_BIND_ADDR;
+	unsigned int port = tb[KHTTPS_A_PORT] ? nla_get_u16(tb[KHTTPS_A_PORT]) : 0;
+	struct sockaddr_storage ss;
+
+	if (kind == KHTTPS_BIND_HOST && tb[KHTTPS_A_HOST]) {
+		snprintf(out, len, "%s:%u", nla_get_string(tb[KHTTPS_A_HOST]), port);
+	} else if (kind == KHTTPS_BIND_CCS) {
+		snprintf(out, len, "ccs:%u", port);
+	} else {
+		khttps_nl_get_addr(tb[KHTTPS_A_BIND], &ss);
+		khttps_addr_format(&ss, out, len);
+	}
+}
 
 /* A user or group name, or a number: 0 and *id set, or -1 with a message. */
 static int lookup_id(const char *what, const char *name, uint32_t *id)
@@ -69,62 +178,192 @@ static int abs_path(const char *what, const char *in, char *out)
 	return 0;
 }
 
+/* The words after BINDING, each with one value. */
+struct words {
+	const char *cert, *key, *store, *backend, *queue, *user, *group;
+	const char *tls, *tls13, *alpn, *chain;
+};
+
+static int parse_words(int argc, char **argv, struct words *w, const char *usage)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} table[] = {
+		{ "cert", offsetof(struct words, cert) },
+		{ "key", offsetof(struct words, key) },
+		{ "store", offsetof(struct words, store) },
+		{ "backend", offsetof(struct words, backend) },
+		{ "queue", offsetof(struct words, queue) },
+		{ "user", offsetof(struct words, user) },
+		{ "group", offsetof(struct words, group) },
+		{ "tls", offsetof(struct words, tls) },
+		{ "tls13", offsetof(struct words, tls13) },
+		{ "alpn", offsetof(struct words, alpn) },
+		{ "chain", offsetof(struct words, chain) },
+	};
+	const char **slot;
+	size_t t;
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 0; i < argc; i += 2) {
+		for (t = 0; t < sizeof(table) / sizeof(table[0]); t++)
+			if (!strcmp(argv[i], table[t].name))
+				break;
+		if (t == sizeof(table) / sizeof(table[0])) {
+			fprintf(stderr, "khttpsctl: unknown word '%s'\n%s", argv[i], usage);
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "khttpsctl: '%s' needs a value\n", argv[i]);
+			return -1;
+		}
+		slot = (const char **)((char *)w + table[t].off);
+		if (*slot) {
+			fprintf(stderr, "khttpsctl: '%s' given twice\n", argv[i]);
+			return -1;
+		}
+		*slot = argv[i + 1];
+	}
+	return 0;
+}
+
+/* A binding's TLS policy; 0 and "" are the defaults. */
+struct policy {
+	uint16_t min, max;
+	char alpn[256];
+	char chain[PATH_MAX];
+};
+
+static void policy_read(struct nlattr *nest, struct policy *p)
+{
+	struct nlattr *tb[KHTTPS_POLICY_A_MAX + 1] = { 0 };
+
+	memset(p, 0, sizeof(*p));
+	if (!nest || nla_parse_nested(tb, KHTTPS_POLICY_A_MAX, nest, NULL))
+		return;
+	if (tb[KHTTPS_POLICY_A_MIN_VERSION])
+		p->min = nla_get_u16(tb[KHTTPS_POLICY_A_MIN_VERSION]);
+	if (tb[KHTTPS_POLICY_A_MAX_VERSION])
+		p->max = nla_get_u16(tb[KHTTPS_POLICY_A_MAX_VERSION]);
+	if (tb[KHTTPS_POLICY_A_ALPN])
+		nla_strlcpy(p->alpn, tb[KHTTPS_POLICY_A_ALPN], sizeof(p->alpn));
+	if (tb[KHTTPS_POLICY_A_CHAIN])
+		nla_strlcpy(p->chain, tb[KHTTPS_POLICY_A_CHAIN], sizeof(p->chain));
+}
+
+/* Apply the policy words given; Return: 0, or -1 with a message. */
+static int policy_words(const struct words *w, struct policy *p)
+{
+	if (w->tls) {
+		if (strcmp(w->tls, "1.2") && strcmp(w->tls, "1.3")) {
+			fprintf(stderr, "khttpsctl: tls takes 1.2 or 1.3 (the lowest version offered)\n");
+			return -1;
+		}
+		p->min = !strcmp(w->tls, "1.3") ? TLS_1_3_VERSION : TLS_1_2_VERSION;
+	}
+	if (w->tls13) {
+		if (strcmp(w->tls13, "on") && strcmp(w->tls13, "off")) {
+			fprintf(stderr, "khttpsctl: tls13 takes on or off\n");
+			return -1;
+		}
+		p->max = !strcmp(w->tls13, "off") ? TLS_1_2_VERSION : 0;
+	}
+	if (w->alpn) {
+		if (strlen(w->alpn) >= sizeof(p->alpn) || !*w->alpn) {
+			fprintf(stderr, "khttpsctl: alpn takes a comma-separated list, at most 255 bytes\n");
+			return -1;
+		}
+		snprintf(p->alpn, sizeof(p->alpn), "%s", w->alpn);
+	}
+	if (w->chain && abs_path("chain", w->chain, p->chain))
+		return -1;
+	return 0;
+}
+
+static int policy_put(struct nl_msg *msg, const struct policy *p)
+{
+	struct nlattr *nest = nla_nest_start(msg, KHTTPS_A_POLICY);
+
+	if (!nest || (p->min && nla_put_u16(msg, KHTTPS_POLICY_A_MIN_VERSION, p->min)) ||
+	    (p->max && nla_put_u16(msg, KHTTPS_POLICY_A_MAX_VERSION, p->max)) ||
+	    (p->alpn[0] && nla_put_string(msg, KHTTPS_POLICY_A_ALPN, p->alpn)) ||
+	    (p->chain[0] && nla_put_string(msg, KHTTPS_POLICY_A_CHAIN, p->chain)))
+		return -1;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* The policy in the words binding add takes; "" when all is default. */
+static void policy_format(const struct policy *p, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (p->min == TLS_1_3_VERSION)
+		n += (size_t)snprintf(out + n, len - n, "%stls 1.3", n ? " " : "");
+	if (p->max == TLS_1_2_VERSION && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%stls13 off", n ? " " : "");
+	if (p->alpn[0] && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%salpn %s", n ? " " : "", p->alpn);
+	if (p->chain[0] && n < len)
+		snprintf(out + n, len - n, "%schain %s", n ? " " : "", p->chain);
+}
+
+/* After a change, a binding with no daemon to use it deserves a word. */
+static void warn_no_daemon(struct khttps_nl *nl, const char *name)
+{
+	if (ctl_daemon_running(nl) == 0)
+		/* Not an error: a boot may add bindings before khttpsd starts. */
+		fprintf(stderr, "khttpsctl: warning: no khttpsd is running in this network namespace; "
+			"handshakes on %s wait for one (up to handshake_timeout_ms)\n", name);
+}
+
 static int binding_add(int argc, char **argv)
 {
-	char cert[PATH_MAX], key[PATH_MAX], err[256];
-	struct sockaddr_storage bind, backend;
-	const char *certarg = NULL, *keyarg = NULL, *backendarg = NULL, *queue = NULL;
-	const char *userarg = NULL, *grouparg = NULL;
+	char cert[PATH_MAX], key[PATH_MAX], store[PATH_MAX], err[256];
+	struct sockaddr_storage backend;
+	struct bind_spec bind;
+	struct policy pol = { 0 };
 	uint32_t uid = 0, gid = 0;
 	struct khttps_nl nl;
 	struct nl_msg *msg;
-	int i, e;
+	struct words w;
+	int e;
 
 	if (argc < 2) {
 		fputs(USAGE_ADD, stderr);
 		return 2;
 	}
-	if (khttps_addr_parse(argv[1], &bind, err, sizeof(err))) {
-		fprintf(stderr, "khttpsctl: %s\n", err);
+	if (parse_spec(argv[1], &bind) || parse_words(argc - 2, argv + 2, &w, USAGE_ADD))
+		return 2;
+	if (bind.kind == KHTTPS_BIND_CCS && (w.cert || w.key || !w.store)) {
+		fprintf(stderr, "khttpsctl: a ccs binding takes store DIR, not cert and key\n" USAGE_ADD);
 		return 2;
 	}
-	for (i = 2; i < argc; i += 2) {
-		const char **slot = !strcmp(argv[i], "cert") ? &certarg :
-				    !strcmp(argv[i], "key") ? &keyarg :
-				    !strcmp(argv[i], "backend") ? &backendarg :
-				    !strcmp(argv[i], "queue") ? &queue :
-				    !strcmp(argv[i], "user") ? &userarg :
-				    !strcmp(argv[i], "group") ? &grouparg : NULL;
-
-		if (!slot) {
-			fprintf(stderr, "khttpsctl: unknown word '%s'\n" USAGE_ADD, argv[i]);
-			return 2;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "khttpsctl: '%s' needs a value\n", argv[i]);
-			return 2;
-		}
-		if (*slot) {
-			fprintf(stderr, "khttpsctl: '%s' given twice\n", argv[i]);
-			return 2;
-		}
-		*slot = argv[i + 1];
+	if (bind.kind != KHTTPS_BIND_CCS && w.store) {
+		fprintf(stderr, "khttpsctl: only a ccs:PORT binding has a store\n" USAGE_ADD);
+		return 2;
 	}
-	if (!certarg || !keyarg || !!backendarg == !!queue) {
+	if ((bind.kind != KHTTPS_BIND_CCS && (!w.cert || !w.key)) || !!w.backend == !!w.queue) {
 		fprintf(stderr, "khttpsctl: a binding needs cert, key, and either backend or queue\n"
 			USAGE_ADD);
 		return 2;
 	}
-	if ((userarg || grouparg) && !queue) {
+	if ((w.user || w.group) && !w.queue) {
 		fprintf(stderr, "khttpsctl: user and group are for queue bindings\n" USAGE_ADD);
 		return 2;
 	}
-	if ((userarg && lookup_id("user", userarg, &uid)) ||
-	    (grouparg && lookup_id("group", grouparg, &gid)))
+	if ((w.user && lookup_id("user", w.user, &uid)) ||
+	    (w.group && lookup_id("group", w.group, &gid)))
 		return 2;
-	if (abs_path("certificate", certarg, cert) || abs_path("key", keyarg, key))
+	if (w.store ? abs_path("store", w.store, store) :
+	    abs_path("certificate", w.cert, cert) || abs_path("key", w.key, key))
 		return 1;
-	if (backendarg && khttps_addr_resolve(backendarg, &backend, err, sizeof(err))) {
+	if (policy_words(&w, &pol))
+		return 2;
+	if (w.backend && khttps_addr_resolve(w.backend, &backend, err, sizeof(err))) {
 		fprintf(stderr, "khttpsctl: backend %s\n", err);
 		return 2;
 	}
@@ -134,12 +373,14 @@ static int binding_add(int argc, char **argv)
 		return 1;
 	}
 	msg = khttps_nl_msg(&nl, KHTTPS_CMD_BINDING_ADD);
-	if (!msg || khttps_nl_put_addr(msg, KHTTPS_A_BIND, &bind) ||
-	    nla_put_string(msg, KHTTPS_A_CERT, cert) || nla_put_string(msg, KHTTPS_A_KEY, key) ||
-	    (backendarg ? khttps_nl_put_addr(msg, KHTTPS_A_BACKEND, &backend) :
-			  nla_put_string(msg, KHTTPS_A_QUEUE, queue)) ||
-	    (userarg && nla_put_u32(msg, KHTTPS_A_QUEUE_UID, uid)) ||
-	    (grouparg && nla_put_u32(msg, KHTTPS_A_QUEUE_GID, gid))) {
+	if (!msg || put_spec(msg, &bind) ||
+	    (w.store ? nla_put_string(msg, KHTTPS_A_STORE, store) :
+	     nla_put_string(msg, KHTTPS_A_CERT, cert) || nla_put_string(msg, KHTTPS_A_KEY, key)) ||
+	    policy_put(msg, &pol) ||
+	    (w.backend ? khttps_nl_put_addr(msg, KHTTPS_A_BACKEND, &backend) :
+			 nla_put_string(msg, KHTTPS_A_QUEUE, w.queue)) ||
+	    (w.user && nla_put_u32(msg, KHTTPS_A_QUEUE_UID, uid)) ||
+	    (w.group && nla_put_u32(msg, KHTTPS_A_QUEUE_GID, gid))) {
 		fprintf(stderr, "khttpsctl: out of memory\n");
 		khttps_nl_close(&nl);
 		return 1;
@@ -147,36 +388,131 @@ static int binding_add(int argc, char **argv)
 	e = khttps_nl_request(&nl, msg, NULL, NULL);
 	if (e)
 		fprintf(stderr, "khttpsctl: binding add %s: %s\n", argv[1], nl.err);
-	else if (ctl_daemon_running(&nl) == 0)
-		/* Not an error: a boot may add bindings before khttpsd starts. */
-		fprintf(stderr, "khttpsctl: warning: no khttpsd is running in this network namespace; "
-			"handshakes on %s wait for one (up to handshake_timeout_ms)\n", argv[1]);
+	else
+		warn_no_daemon(&nl, argv[1]);
+	khttps_nl_close(&nl);
+	return e ? 1 : 0;
+}
+
+/* binding set: the named binding's current policy, to change some words of it. */
+struct find_state {
+	const char *name;
+	struct policy *pol;
+	bool found;
+};
+
+static int find_one(struct nlattr **tb, void *arg)
+{
+	struct find_state *f = arg;
+	char name[300];
+
+	format_spec(tb, name, sizeof(name));
+	if (!strcmp(name, f->name)) {
+		policy_read(tb[KHTTPS_A_POLICY], f->pol);
+		f->found = true;
+	}
+	return 0;
+}
+
+#define USAGE_SET "usage: khttpsctl binding set BINDING [cert CERT.pem key KEY.pem | store DIR]\n" \
+		  "                               [backend HOST:PORT] [tls 1.2|1.3] [tls13 on|off]\n" \
+		  "                               [alpn LIST] [chain FILE]\n"
+
+static int binding_set(int argc, char **argv)
+{
+	char cert[PATH_MAX], key[PATH_MAX], store[PATH_MAX], err[256], name[300];
+	struct sockaddr_storage backend;
+	struct bind_spec bind;
+	struct policy pol;
+	struct find_state f = { .name = name, .pol = &pol };
+	struct khttps_nl nl;
+	struct nl_msg *msg;
+	struct words w;
+	bool policy;
+	int e;
+
+	if (argc < 4) {
+		fputs(USAGE_SET, stderr);
+		return 2;
+	}
+	if (parse_spec(argv[1], &bind) || parse_words(argc - 2, argv + 2, &w, USAGE_SET))
+		return 2;
+	if (w.queue || w.user || w.group) {
+		fprintf(stderr, "khttpsctl: a binding's queue cannot change: delete and add it\n");
+		return 2;
+	}
+	if (!!w.cert != !!w.key) {
+		fprintf(stderr, "khttpsctl: a certificate changes with its key\n" USAGE_SET);
+		return 2;
+	}
+	if ((w.cert && abs_path("certificate", w.cert, cert)) ||
+	    (w.cert && abs_path("key", w.key, key)) || (w.store && abs_path("store", w.store, store)))
+		return 1;
+	if (w.backend && khttps_addr_resolve(w.backend, &backend, err, sizeof(err))) {
+		fprintf(stderr, "khttpsctl: backend %s\n", err);
+		return 2;
+	}
+	policy = w.tls || w.tls13 || w.alpn || w.chain;
+
+	if (khttps_nl_open(&nl)) {
+		fprintf(stderr, "khttpsctl: %s\n", nl.err);
+		return 1;
+	}
+	e = 0;
+	if (policy) {
+		/* The kernel replaces the whole policy: start from the binding's own. */
+		memset(&pol, 0, sizeof(pol));
+		spec_format(&bind, name, sizeof(name));
+		msg = khttps_nl_dump_msg(&nl, KHTTPS_CMD_BINDING_GET);
+		e = msg ? khttps_nl_request(&nl, msg, find_one, &f) : -ENOMEM;
+		if (!e && !f.found) {
+			fprintf(stderr, "khttpsctl: binding set %s: no binding matches\n", argv[1]);
+			khttps_nl_close(&nl);
+			return 1;
+		}
+		if (!e && policy_words(&w, &pol)) {
+			khttps_nl_close(&nl);
+			return 2;
+		}
+	}
+	msg = e ? NULL : khttps_nl_msg(&nl, KHTTPS_CMD_BINDING_SET);
+	if (!e && (!msg || put_spec(msg, &bind) ||
+		   (w.cert && (nla_put_string(msg, KHTTPS_A_CERT, cert) ||
+			       nla_put_string(msg, KHTTPS_A_KEY, key))) ||
+		   (w.store && nla_put_string(msg, KHTTPS_A_STORE, store)) ||
+		   (w.backend && khttps_nl_put_addr(msg, KHTTPS_A_BACKEND, &backend)) ||
+		   (policy && policy_put(msg, &pol))))
+		e = -ENOMEM;
+	if (!e)
+		e = khttps_nl_request(&nl, msg, NULL, NULL);
+	if (e)
+		fprintf(stderr, "khttpsctl: binding set %s: %s\n", argv[1],
+			e == -ENOMEM ? "out of memory" : nl.err);
+	else
+		warn_no_daemon(&nl, argv[1]);
 	khttps_nl_close(&nl);
 	return e ? 1 : 0;
 }
 
 static int binding_del(int argc, char **argv)
 {
-	struct sockaddr_storage bind;
+	struct bind_spec bind;
 	struct khttps_nl nl;
 	struct nl_msg *msg;
-	char err[256];
 	int e;
 
 	if (argc != 2) {
-		fputs("usage: khttpsctl binding del ADDR:PORT\n", stderr);
+		fputs("usage: khttpsctl binding del {ADDR:PORT | HOSTNAME:PORT | ccs:PORT}\n", stderr);
 		return 2;
 	}
-	if (khttps_addr_parse(argv[1], &bind, err, sizeof(err))) {
-		fprintf(stderr, "khttpsctl: %s\n", err);
+	if (parse_spec(argv[1], &bind))
 		return 2;
-	}
 	if (khttps_nl_open(&nl)) {
 		fprintf(stderr, "khttpsctl: %s\n", nl.err);
 		return 1;
 	}
 	msg = khttps_nl_msg(&nl, KHTTPS_CMD_BINDING_DEL);
-	if (!msg || khttps_nl_put_addr(msg, KHTTPS_A_BIND, &bind)) {
+	if (!msg || put_spec(msg, &bind)) {
 		khttps_nl_close(&nl);
 		return 1;
 	}
@@ -194,22 +530,31 @@ struct show_state {
 
 static int show_one(struct nlattr **tb, void *arg)
 {
+	static const char *const kinds[] = { "address", "host", "ccs" };
 	struct show_state *st = arg;
-	struct sockaddr_storage bind, backend;
-	char b1[KHTTPS_ADDRSTRLEN], b2[KHTTPS_ADDRSTRLEN];
+	struct sockaddr_storage backend;
+	char b1[300], b2[KHTTPS_ADDRSTRLEN];
+	int kind = tb[KHTTPS_A_KIND] ? nla_get_u8(tb[KHTTPS_A_KIND]) : KHTTPS_BIND_ADDR;
+	const char *store = tb[KHTTPS_A_STORE] ? nla_get_string(tb[KHTTPS_A_STORE]) : NULL;
 	const char *cert = tb[KHTTPS_A_CERT] ? nla_get_string(tb[KHTTPS_A_CERT]) : "";
 	const char *key = tb[KHTTPS_A_KEY] ? nla_get_string(tb[KHTTPS_A_KEY]) : "";
 	const char *queue = tb[KHTTPS_A_QUEUE] ? nla_get_string(tb[KHTTPS_A_QUEUE]) : NULL;
 	uint64_t stats[__KHTTPS_STAT_MAX] = { 0 };
+	char words[PATH_MAX + 300];
+	struct policy pol;
 
-	khttps_nl_get_addr(tb[KHTTPS_A_BIND], &bind);
 	khttps_nl_get_addr(tb[KHTTPS_A_BACKEND], &backend);
 	ctl_read_stats(tb[KHTTPS_A_STATS], stats);
-	khttps_addr_format(&bind, b1, sizeof(b1));
+	policy_read(tb[KHTTPS_A_POLICY], &pol);
+	policy_format(&pol, words, sizeof(words));
+	format_spec(tb, b1, sizeof(b1));
 	khttps_addr_format(&backend, b2, sizeof(b2));
+	if (kind < 0 || kind >= KHTTPS_BIND_CCS + 1)
+		kind = KHTTPS_BIND_ADDR;
 	if (st->o->json) {
 		printf("%s{\"bind\":", st->n ? "," : "");
 		khttps_json_string(stdout, b1);
+		printf(",\"kind\":\"%s\"", kinds[kind]);
 		printf(",\"mode\":\"%s\",\"%s\":", queue ? "queue" : "forward",
 		       queue ? "queue" : "backend");
 		khttps_json_string(stdout, queue ? queue : b2);
@@ -217,21 +562,36 @@ static int show_one(struct nlattr **tb, void *arg)
 			printf(",\"user\":%u", nla_get_u32(tb[KHTTPS_A_QUEUE_UID]));
 		if (tb[KHTTPS_A_QUEUE_GID])
 			printf(",\"group\":%u", nla_get_u32(tb[KHTTPS_A_QUEUE_GID]));
-		printf(",\"cert\":");
-		khttps_json_string(stdout, cert);
-		printf(",\"key\":");
-		khttps_json_string(stdout, key);
+		if (store) {
+			printf(",\"store\":");
+			khttps_json_string(stdout, store);
+		} else {
+			printf(",\"cert\":");
+			khttps_json_string(stdout, cert);
+			printf(",\"key\":");
+			khttps_json_string(stdout, key);
+		}
+		printf(",\"tls\":\"%s\",\"tls13\":%s,\"alpn\":",
+		       pol.min == TLS_1_3_VERSION ? "1.3" : "1.2",
+		       pol.max == TLS_1_2_VERSION ? "false" : "true");
+		khttps_json_string(stdout, pol.alpn[0] ? pol.alpn : "http/1.1");
+		if (pol.chain[0]) {
+			printf(",\"chain\":");
+			khttps_json_string(stdout, pol.chain);
+		}
 		printf(",\"stats\":");
 		ctl_print_stats_json(stats, -1);
 		putchar('}');
 	} else {
 		if (!st->n)
 			printf("%-24s %-8s %-24s %9s %7s %8s  %s\n", "BINDING", "MODE", "TARGET",
-			       "ACCEPTED", "ACTIVE", "HS_OK", "CERT");
+			       "ACCEPTED", "ACTIVE", "HS_OK", "CERT or STORE");
 		printf("%-24s %-8s %-24s %9llu %7llu %8llu  %s\n", b1, queue ? "queue" : "forward",
 		       queue ? queue : b2, (unsigned long long)stats[KHTTPS_STAT_ACCEPTED],
 		       (unsigned long long)stats[KHTTPS_STAT_ACTIVE],
-		       (unsigned long long)stats[KHTTPS_STAT_HS_OK], cert);
+		       (unsigned long long)stats[KHTTPS_STAT_HS_OK], store ? store : cert);
+		if (words[0])
+			printf("%-24s %s\n", "", words);
 	}
 	st->n++;
 	return 0;
@@ -286,8 +646,10 @@ int ctl_binding(int argc, char **argv, const struct ctl_opts *o)
 		return binding_add(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "del"))
 		return binding_del(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "set"))
+		return binding_set(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		return binding_show(argc - 1, argv + 1, &local);
-	fputs("usage: khttpsctl binding {add|del|show} ...\n", stderr);
+	fputs("usage: khttpsctl binding {add|set|del|show} ...\n", stderr);
 	return 2;
 }

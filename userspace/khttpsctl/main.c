@@ -15,9 +15,14 @@ static const struct ctl_cmd {
 	const char *usage;
 } ctl_cmds[] = {
 	{ "binding", ctl_binding,
-	  "binding add ADDR:PORT cert CERT key KEY {backend HOST:PORT |\n"
-	  "                                          queue NAME [user USER] [group GROUP]}\n"
-	  "  binding del ADDR:PORT\n"
+	  "binding add BINDING cert CERT key KEY {backend HOST:PORT |\n"
+	  "                                        queue NAME [user USER] [group GROUP]}\n"
+	  "  binding add ccs:PORT store DIR {backend ... | queue ...}\n"
+	  "  binding set BINDING [cert CERT key KEY | store DIR] [backend HOST:PORT] [POLICY]\n"
+	  "  binding del BINDING\n"
+	  "                     BINDING: ADDR:PORT (address), HOSTNAME:PORT or\n"
+	  "                     *.DOMAIN:PORT (chosen by the client's SNI)\n"
+	  "                     POLICY: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n"
 	  "  binding show       bindings with their counters" },
 	{ "stats", ctl_stats, "stats              counters of this network namespace, and whether khttpsd runs" },
 	{ "version", ctl_version, "version            versions of khttpsctl and of the loaded khttps module" },

@@ -15,14 +15,16 @@
 #include <sys/stat.h>
 #include <linux/tls.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include "addr.h"
 #include "keys.h"
 #include "khttpsd.h"
 #include <linux/khttps.h>
 
 #define KD_HANDSHAKE_LIMIT_MS 60000	/* backstop: the kernel's timeout comes first */
-#define KD_CACHE_SIZE 32
+#define KD_CACHE_SIZE 256
 
 static const char kd_tls12_ciphers[] =
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -33,16 +35,29 @@ static const char kd_tls13_suites[] =
 
 /* Per-connection state the callbacks fill in. */
 struct kd_conn {
+	const struct kd_config *cfg;
+	const struct kd_job *job;
+	const struct kd_binding *pol;	/* the binding in effect: ACCEPT's or SELECT's */
+	bool selected;			/* the ClientHello callback chose the binding */
+	int select_status;		/* its failure, an enum khttps_hs_status */
+	uint64_t binding_id;
+	struct kd_binding binding;	/* scratch for HS_SELECT's answer */
 	bool tx_switched, rx_switched;	/* the traffic keys are in use */
 	uint64_t tx_records, rx_records;	/* records under them so far */
 	uint8_t client_secret[48], server_secret[48];
 	size_t client_secret_len, server_secret_len;
 };
 
+/* Which version of a file a cached context was built from. */
+struct kd_file_id {
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
 static struct kd_ctx_entry {
-	char cert[PATH_MAX], key[PATH_MAX];
-	struct timespec cert_mtime, key_mtime;
-	ino_t cert_ino, key_ino;
+	char cert[PATH_MAX], key[PATH_MAX], chain[PATH_MAX];
+	struct kd_file_id cert_id, key_id, chain_id;
 	SSL_CTX *ctx;
 } kd_cache[KD_CACHE_SIZE];
 static int kd_cache_next;
@@ -108,18 +123,117 @@ static void kd_keylog_cb(const SSL *ssl, const char *line)
 		kd_unhex(sp + 1, c->server_secret, sizeof(c->server_secret), &c->server_secret_len);
 }
 
-/* http/1.1 unless the binding says otherwise (per-binding ALPN comes later). */
+/*
+ * The binding's ALPN list (default http/1.1), in the server's order of
+ * preference; a client that offers none of it gets no ALPN, not an alert.
+ */
 static int kd_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		      const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x08http/1.1";
+	struct kd_conn *c = SSL_get_ex_data(ssl, kd_conn_index);
 
-	(void)ssl;
 	(void)arg;
-	if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof(ours) - 1,
+	if (!c || !c->pol || !c->pol->alpn_len)
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_select_next_proto((unsigned char **)out, outlen, c->pol->alpn, c->pol->alpn_len,
 				  in, inlen) == OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_OK;
 	return SSL_TLSEXT_ERR_NOACK;
+}
+
+/* The binding's protocol floor and ceiling, on this connection. */
+static void kd_apply_versions(SSL *ssl, const struct kd_binding *b)
+{
+	SSL_set_min_proto_version(ssl, b->min_version);
+	SSL_set_max_proto_version(ssl, b->max_version);
+}
+
+static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b);
+
+/* The server name the client sent, checked; "" when it sent none, NULL when malformed. */
+static const char *kd_client_sni(SSL *ssl, char *buf, size_t len)
+{
+	const unsigned char *p;
+	size_t n, list, name;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n))
+		return "";
+	/* server_name_list: u16 length, then entries of type (0: host_name), u16 length, name */
+	if (n < 5 || (list = (size_t)p[0] << 8 | p[1]) != n - 2 || p[2] != TLSEXT_NAMETYPE_host_name)
+		return NULL;
+	name = (size_t)p[3] << 8 | p[4];
+	if (name == 0 || name + 5 > n || name >= len || memchr(p + 5, 0, name))
+		return NULL;
+	memcpy(buf, p + 5, name);
+	buf[name] = '\0';
+	/* A trailing dot names the same host. */
+	if (buf[name - 1] == '.')
+		buf[name - 1] = '\0';
+	return buf;
+}
+
+/*
+ * A port with host or ccs bindings: the client's SNI picks the binding, and
+ * so the certificate, before OpenSSL chooses one.
+ */
+static int kd_client_hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct kd_conn *c = SSL_get_ex_data(ssl, kd_conn_index);
+	struct kd_binding *b;
+	const char *sni;
+	char buf[256];
+	SSL_CTX *ctx;
+	int err;
+
+	(void)arg;
+	if (!c || !c->job->select || c->selected)	/* also after a HelloRetryRequest */
+		return SSL_CLIENT_HELLO_SUCCESS;
+	b = &c->binding;
+	*al = SSL_AD_UNRECOGNIZED_NAME;
+	c->select_status = KHTTPS_HS_NO_BINDING;
+	sni = kd_client_sni(ssl, buf, sizeof(buf));
+	if (!sni) {
+		kd_log(LOG_INFO, "conn %llu from %s: malformed server_name extension",
+		       (unsigned long long)c->job->conn_id, c->job->peer);
+		*al = SSL_AD_DECODE_ERROR;
+		c->select_status = KHTTPS_HS_TLS_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	/* The kernel's rule for names: nothing that could be a path. */
+	if (*sni && !khttps_host_ok(sni, false, NULL)) {
+		kd_log(LOG_INFO, "conn %llu from %s: server name is no host name",
+		       (unsigned long long)c->job->conn_id, c->job->peer);
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	err = c->job->select_fn(c->job, *sni ? sni : NULL, false, b);
+	if (!err && b->store[0] && kd_ccs_find(b->store, sni, b->cert, b->key, sizeof(b->cert))) {
+		/* Not in the store: the address binding, if any, serves it. */
+		err = c->job->select_fn(c->job, sni, true, b);
+	}
+	if (err) {
+		kd_log(LOG_INFO, "conn %llu from %s: no binding for %s%s%s",
+		       (unsigned long long)c->job->conn_id, c->job->peer,
+		       *sni ? "server name '" : "clients without SNI", sni, *sni ? "'" : "");
+		if (err != -ENOENT) {
+			*al = SSL_AD_INTERNAL_ERROR;
+			c->select_status = KHTTPS_HS_INTERNAL;
+		}
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	ctx = kd_ctx_get(c->cfg, b);
+	if (!ctx) {
+		*al = SSL_AD_INTERNAL_ERROR;
+		c->select_status = KHTTPS_HS_CERT_ERROR;
+		c->binding_id = b->id;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	SSL_set_SSL_CTX(ssl, ctx);
+	/* Before OpenSSL picks the version: the callback runs first. */
+	kd_apply_versions(ssl, b);
+	c->pol = b;
+	c->binding_id = b->id;
+	c->selected = true;
+	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 static bool kd_trusted(const struct kd_config *cfg, const char *path)
@@ -150,7 +264,30 @@ static void kd_log_ssl_errors(const char *what)
 	}
 }
 
-static SSL_CTX *kd_ctx_build(const char *cert, const char *key)
+/* Intermediates from @chain, sent after the certificate in file order. */
+static int kd_ctx_add_chain(SSL_CTX *ctx, const char *chain)
+{
+	FILE *f = fopen(chain, "r");
+	X509 *x;
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL))) {
+		if (!SSL_CTX_add0_chain_cert(ctx, x)) {
+			X509_free(x);
+			fclose(f);
+			return -1;
+		}
+		n++;
+	}
+	fclose(f);
+	/* The loop ends on end of file (an error OpenSSL queued) or a bad block. */
+	ERR_clear_error();
+	return n ? 0 : -1;
+}
+
+static SSL_CTX *kd_ctx_build(const char *cert, const char *key, const char *chain)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -170,6 +307,10 @@ static SSL_CTX *kd_ctx_build(const char *cert, const char *key)
 		goto err;
 	SSL_CTX_set_keylog_callback(ctx, kd_keylog_cb);
 	SSL_CTX_set_alpn_select_cb(ctx, kd_alpn_cb, NULL);
+	SSL_CTX_set_client_hello_cb(ctx, kd_client_hello_cb, NULL);
+	/* The context handshakes start in before SNI picks a binding. */
+	if (!cert)
+		return ctx;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		kd_log_ssl_errors(cert);
 		kd_log(LOG_ERR, "cannot load certificate %s", cert);
@@ -184,6 +325,15 @@ static SSL_CTX *kd_ctx_build(const char *cert, const char *key)
 		kd_log(LOG_ERR, "private key %s does not match certificate %s", key, cert);
 		goto err;
 	}
+	/* A chain file replaces intermediates the certificate file carried. */
+	if (chain && *chain) {
+		SSL_CTX_clear_chain_certs(ctx);
+		if (kd_ctx_add_chain(ctx, chain)) {
+			kd_log_ssl_errors(chain);
+			kd_log(LOG_ERR, "cannot load certificate chain %s", chain);
+			goto err;
+		}
+	}
 	return ctx;
 err:
 	ERR_clear_error();
@@ -191,19 +341,35 @@ err:
 	return NULL;
 }
 
-/* A context per (cert, key), rebuilt when either file changes. */
-static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const char *cert, const char *key)
+static bool kd_file_same(const struct kd_file_id *id, const struct stat *st)
 {
-	struct stat cs, ks;
+	return id->ino == st->st_ino && id->size == st->st_size &&
+	       !memcmp(&id->mtime, &st->st_mtim, sizeof(st->st_mtim));
+}
+
+static void kd_file_note(struct kd_file_id *id, const struct stat *st)
+{
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+}
+
+/* A context per (cert, key, chain), rebuilt when one of the files changes. */
+static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b)
+{
+	const char *cert = b->cert, *key = b->key, *chain = b->chain;
+	struct stat cs, ks, chs = { 0 };
 	struct kd_ctx_entry *e;
 	int i;
 
-	if (!kd_trusted(cfg, cert) || !kd_trusted(cfg, key)) {
-		kd_log(LOG_ERR, "refusing %s / %s: not under a trusted directory (--trust)", cert, key);
+	if (!kd_trusted(cfg, cert) || !kd_trusted(cfg, key) || (*chain && !kd_trusted(cfg, chain))) {
+		kd_log(LOG_ERR, "refusing %s / %s%s%s: not under a trusted directory (--trust)", cert,
+		       key, *chain ? " / " : "", chain);
 		return NULL;
 	}
-	if (stat(cert, &cs) || stat(key, &ks)) {
-		kd_log(LOG_ERR, "cannot read %s: %s", stat(cert, &cs) ? cert : key, strerror(errno));
+	if (stat(cert, &cs) || stat(key, &ks) || (*chain && stat(chain, &chs))) {
+		kd_log(LOG_ERR, "cannot read %s: %s",
+		       stat(cert, &cs) ? cert : stat(key, &ks) ? key : chain, strerror(errno));
 		return NULL;
 	}
 	if (ks.st_mode & 077) {
@@ -213,10 +379,9 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const char *cert, const 
 	}
 	for (i = 0; i < KD_CACHE_SIZE; i++) {
 		e = &kd_cache[i];
-		if (e->ctx && !strcmp(e->cert, cert) && !strcmp(e->key, key)) {
-			if (e->cert_ino == cs.st_ino && e->key_ino == ks.st_ino &&
-			    !memcmp(&e->cert_mtime, &cs.st_mtim, sizeof(cs.st_mtim)) &&
-			    !memcmp(&e->key_mtime, &ks.st_mtim, sizeof(ks.st_mtim)))
+		if (e->ctx && !strcmp(e->cert, cert) && !strcmp(e->key, key) && !strcmp(e->chain, chain)) {
+			if (kd_file_same(&e->cert_id, &cs) && kd_file_same(&e->key_id, &ks) &&
+			    (!*chain || kd_file_same(&e->chain_id, &chs)))
 				return e->ctx;
 			SSL_CTX_free(e->ctx);
 			e->ctx = NULL;
@@ -229,15 +394,15 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const char *cert, const 
 		SSL_CTX_free(e->ctx);
 		e->ctx = NULL;
 	}
-	e->ctx = kd_ctx_build(cert, key);
+	e->ctx = kd_ctx_build(cert, key, chain);
 	if (!e->ctx)
 		return NULL;
 	snprintf(e->cert, sizeof(e->cert), "%s", cert);
 	snprintf(e->key, sizeof(e->key), "%s", key);
-	e->cert_mtime = cs.st_mtim;
-	e->key_mtime = ks.st_mtim;
-	e->cert_ino = cs.st_ino;
-	e->key_ino = ks.st_ino;
+	snprintf(e->chain, sizeof(e->chain), "%s", chain);
+	kd_file_note(&e->cert_id, &cs);
+	kd_file_note(&e->key_id, &ks);
+	kd_file_note(&e->chain_id, &chs);
 	return e->ctx;
 }
 
@@ -374,7 +539,8 @@ out:
 void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 			  struct kd_result *res)
 {
-	struct kd_conn c = { 0 };
+	static SSL_CTX *sni_ctx;
+	struct kd_conn c = { .cfg = cfg, .job = job };
 	struct timespec deadline;
 	const unsigned char *alpn;
 	unsigned int alpn_len;
@@ -387,7 +553,14 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	res->status = KHTTPS_HS_CERT_ERROR;
 	if (kd_conn_index < 0)
 		kd_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	ctx = kd_ctx_get(cfg, job->cert, job->key);
+	if (job->select) {
+		if (!sni_ctx)
+			sni_ctx = kd_ctx_build(NULL, NULL, NULL);
+		ctx = sni_ctx;
+	} else {
+		ctx = kd_ctx_get(cfg, &job->binding);
+		c.pol = &job->binding;
+	}
 	if (!ctx)
 		return;
 	res->status = KHTTPS_HS_INTERNAL;
@@ -395,6 +568,8 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	if (!ssl)
 		return;
 	SSL_set_ex_data(ssl, kd_conn_index, &c);
+	if (c.pol)
+		kd_apply_versions(ssl, c.pol);
 	SSL_set_msg_callback(ssl, kd_msg_cb);
 	SSL_set_msg_callback_arg(ssl, &c);
 	if (!SSL_set_fd(ssl, job->fd))
@@ -409,6 +584,12 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 
 		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
 		    kd_wait(job->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, &deadline)) {
+			/* The ClientHello callback said why already. */
+			if (c.select_status) {
+				res->status = c.select_status;
+				ERR_clear_error();
+				goto out;
+			}
 			kd_log(LOG_INFO, "conn %llu from %s: handshake failed (%s)",
 			       (unsigned long long)job->conn_id, job->peer,
 			       e == SSL_ERROR_SSL ? ERR_reason_error_string(ERR_peek_error()) ?: "TLS error" :
@@ -436,6 +617,7 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	}
 	res->status = KHTTPS_HS_OK;
 out:
+	res->binding_id = c.binding_id;
 	/* No SSL_shutdown: nothing more may be written on this socket by us. */
 	SSL_free(ssl);
 	OPENSSL_cleanse(&c, sizeof(c));

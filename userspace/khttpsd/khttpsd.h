@@ -25,24 +25,53 @@ struct kd_dir_keys {
 /* What a handshake produced; status is an enum khttps_hs_status. */
 struct kd_result {
 	int status;
+	uint64_t binding_id;	/* the binding HS_SELECT chose; 0: ACCEPT named it */
 	uint16_t version, cipher;
 	struct kd_dir_keys tx, rx;
 	char sni[256];
 	char alpn[256];
 };
 
+/*
+ * A binding as a handshake needs it: where its certificate is (cert and key
+ * files, or a ccs store) and its TLS policy (KHTTPS_A_POLICY).
+ */
+struct kd_binding {
+	uint64_t id;
+	char cert[4096];
+	char key[4096];
+	char store[4096];	/* "" unless a ccs binding */
+	char chain[4096];	/* intermediates, or "" */
+	uint16_t min_version, max_version;	/* TLS1_2_VERSION..TLS1_3_VERSION */
+	unsigned char alpn[256];	/* ALPN wire format: length-prefixed names */
+	unsigned int alpn_len;
+};
+
+struct kd_job;
+/*
+ * Ask the kernel which binding serves @sni (NULL: the client sent none).
+ * Return: 0, -ENOENT when none does, or another negative errno.
+ */
+typedef int (*kd_select_fn)(const struct kd_job *job, const char *sni, bool skip_ccs,
+			    struct kd_binding *out);
+
 /* One connection handed to a worker by HS_ACCEPT. */
 struct kd_job {
 	uint64_t conn_id;
 	int fd;
-	char cert[4096];
-	char key[4096];
+	bool select;		/* no binding yet: pick one by SNI with @select_fn */
+	struct kd_binding binding;	/* when !select */
 	char peer[64];
+	kd_select_fn select_fn;
+	void *select_arg;
 };
 
 /* log.c */
 void kd_log_init(bool to_stderr);
 void kd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ccs.c */
+int kd_ccs_find(const char *store, const char *name, char *cert, char *key, size_t len);
 
 /* engine_openssl.c */
 void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,

@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <netlink/genl/genl.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 
 #include "addr.h"
 #include "khttpsd.h"
@@ -30,20 +31,107 @@ static void kd_on_signal(int sig)
 		kd_stop = 1;
 }
 
+/* "h2,http/1.1" in ALPN's wire format; the kernel checked the list. */
+static void parse_alpn(const char *list, struct kd_binding *b)
+{
+	const char *p = list, *comma;
+	size_t n;
+
+	b->alpn_len = 0;
+	while (*p) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n > 255 || b->alpn_len + 1 + n > sizeof(b->alpn))
+			break;
+		b->alpn[b->alpn_len++] = (unsigned char)n;
+		memcpy(b->alpn + b->alpn_len, p, n);
+		b->alpn_len += (unsigned int)n;
+		p += n + (comma ? 1 : 0);
+	}
+}
+
+static void parse_policy(struct nlattr *nest, struct kd_binding *b)
+{
+	struct nlattr *tb[KHTTPS_POLICY_A_MAX + 1] = { 0 };
+
+	b->min_version = TLS1_2_VERSION;
+	b->max_version = TLS1_3_VERSION;
+	parse_alpn("http/1.1", b);
+	if (!nest || nla_parse_nested(tb, KHTTPS_POLICY_A_MAX, nest, NULL))
+		return;
+	if (tb[KHTTPS_POLICY_A_MIN_VERSION])
+		b->min_version = nla_get_u16(tb[KHTTPS_POLICY_A_MIN_VERSION]);
+	if (tb[KHTTPS_POLICY_A_MAX_VERSION])
+		b->max_version = nla_get_u16(tb[KHTTPS_POLICY_A_MAX_VERSION]);
+	if (tb[KHTTPS_POLICY_A_ALPN])
+		parse_alpn(nla_get_string(tb[KHTTPS_POLICY_A_ALPN]), b);
+	if (tb[KHTTPS_POLICY_A_CHAIN])
+		nla_strlcpy(b->chain, tb[KHTTPS_POLICY_A_CHAIN], sizeof(b->chain));
+}
+
+/* A binding as ACCEPT or SELECT gives it: cert and key, or a store; its policy. */
+static int parse_binding(struct nlattr **tb, struct kd_binding *b)
+{
+	memset(b, 0, sizeof(*b));
+	parse_policy(tb[KHTTPS_A_POLICY], b);
+	if (!tb[KHTTPS_A_BINDING_ID])
+		return -EPROTO;
+	b->id = nla_get_u64(tb[KHTTPS_A_BINDING_ID]);
+	if (tb[KHTTPS_A_STORE]) {
+		nla_strlcpy(b->store, tb[KHTTPS_A_STORE], sizeof(b->store));
+		return 0;
+	}
+	if (!tb[KHTTPS_A_CERT] || !tb[KHTTPS_A_KEY])
+		return -EPROTO;
+	nla_strlcpy(b->cert, tb[KHTTPS_A_CERT], sizeof(b->cert));
+	nla_strlcpy(b->key, tb[KHTTPS_A_KEY], sizeof(b->key));
+	return 0;
+}
+
 static int parse_accept(struct nlattr **tb, void *arg)
 {
 	struct kd_job *job = arg;
 	struct sockaddr_storage peer;
 
-	if (!tb[KHTTPS_A_CONN_ID] || !tb[KHTTPS_A_FD] || !tb[KHTTPS_A_CERT] || !tb[KHTTPS_A_KEY])
+	if (!tb[KHTTPS_A_CONN_ID] || !tb[KHTTPS_A_FD])
 		return -EPROTO;
 	job->conn_id = nla_get_u64(tb[KHTTPS_A_CONN_ID]);
 	job->fd = (int)nla_get_s32(tb[KHTTPS_A_FD]);
-	nla_strlcpy(job->cert, tb[KHTTPS_A_CERT], sizeof(job->cert));
-	nla_strlcpy(job->key, tb[KHTTPS_A_KEY], sizeof(job->key));
 	khttps_nl_get_addr(tb[KHTTPS_A_PEER], &peer);
 	khttps_addr_format(&peer, job->peer, sizeof(job->peer));
+	job->select = tb[KHTTPS_A_SELECT] != NULL;
+	/* An fd we hold must reach the caller even when the rest is garbled. */
+	if (!job->select && (parse_binding(tb, &job->binding) || job->binding.store[0]))
+		job->binding.cert[0] = job->binding.key[0] = '\0';
 	return 0;
+}
+
+static int parse_select(struct nlattr **tb, void *arg)
+{
+	return parse_binding(tb, arg);
+}
+
+/* kd_select_fn: HS_SELECT on the worker's request socket. */
+static int select_binding(const struct kd_job *job, const char *sni, bool skip_ccs,
+			  struct kd_binding *out)
+{
+	struct khttps_nl *nl = job->select_arg;
+	struct nl_msg *msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_SELECT);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, KHTTPS_A_CONN_ID, job->conn_id) ||
+	    (sni && nla_put_string(msg, KHTTPS_A_HOST, sni)) ||
+	    (skip_ccs && nla_put_flag(msg, KHTTPS_A_SKIP_CCS))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = khttps_nl_request(nl, msg, parse_select, out);
+	if (err && err != -ENOENT)
+		kd_log(LOG_WARNING, "conn %llu from %s: kernel refused SELECT: %s",
+		       (unsigned long long)job->conn_id, job->peer, nl->err);
+	return err;
 }
 
 static int put_dir(struct nl_msg *msg, int type, const struct kd_dir_keys *d)
@@ -67,7 +155,8 @@ static void send_done(struct khttps_nl *nl, const struct kd_job *job, struct kd_
 	if (!msg)
 		goto out;
 	if (nla_put_u64(msg, KHTTPS_A_CONN_ID, job->conn_id) ||
-	    nla_put_u32(msg, KHTTPS_A_STATUS, (uint32_t)res->status))
+	    nla_put_u32(msg, KHTTPS_A_STATUS, (uint32_t)res->status) ||
+	    (res->binding_id && nla_put_u64(msg, KHTTPS_A_BINDING_ID, res->binding_id)))
 		goto err_msg;
 	if (res->status == KHTTPS_HS_OK &&
 	    (nla_put_u16(msg, KHTTPS_A_TLS_VERSION, res->version) ||
@@ -84,8 +173,10 @@ static void send_done(struct khttps_nl *nl, const struct kd_job *job, struct kd_
 	}
 	/* khttps_nl_request() wipes the message before freeing it. */
 	err = khttps_nl_request(nl, msg, NULL, NULL);
+	/* A client that left before its keys is common and counted (client_gone). */
 	if (err)
-		kd_log(LOG_WARNING, "conn %llu from %s: kernel refused DONE: %s",
+		kd_log(err == -ENOTCONN ? LOG_INFO : LOG_WARNING,
+		       "conn %llu from %s: kernel refused DONE: %s",
 		       (unsigned long long)job->conn_id, job->peer, nl->err);
 	goto out;
 err_msg:
@@ -107,6 +198,8 @@ static void drain(const struct kd_config *cfg, struct khttps_nl *nl)
 		msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_ACCEPT);
 		if (!msg || khttps_nl_request(nl, msg, parse_accept, &job))
 			return;	/* EAGAIN: nothing waits (or an error, logged by the caller's retry) */
+		job.select_fn = select_binding;
+		job.select_arg = nl;
 		kd_openssl_handshake(cfg, &job, &res);
 		/* The kernel refuses DONE while we still hold the socket. */
 		close(job.fd);

@@ -45,18 +45,30 @@
  * @KHTTPS_CMD_VERSION_GET: any admin tool -> kernel, do.  Request: optional
  *	%KHTTPS_A_API_VERSION (the caller's).  Reply: %KHTTPS_A_API_VERSION,
  *	%KHTTPS_A_MODULE_VERSION, %KHTTPS_A_KERNEL_RELEASE, %KHTTPS_A_CAPS.
- * @KHTTPS_CMD_BINDING_ADD: khttpsctl -> kernel, do.  Request:
- *	%KHTTPS_A_BIND (where to listen), %KHTTPS_A_CERT and %KHTTPS_A_KEY
- *	(absolute paths the daemon will read), and exactly one of
- *	%KHTTPS_A_BACKEND (forward mode) or %KHTTPS_A_QUEUE (queue mode).
- *	The kernel opens the listener before it answers: EADDRINUSE when the
- *	port is taken, EEXIST when the binding exists.  Reply: ack.
- * @KHTTPS_CMD_BINDING_DEL: khttpsctl -> kernel, do.  Request: %KHTTPS_A_BIND.
- *	Closes the listener; connections already accepted go on.  Reply: ack,
- *	or ENOENT.
+ * @KHTTPS_CMD_BINDING_ADD: khttpsctl -> kernel, do.  Request: what the
+ *	binding matches (&enum khttps_bind_kind: %KHTTPS_A_BIND; or
+ *	%KHTTPS_A_KIND with %KHTTPS_A_HOST or %KHTTPS_A_STORE, and
+ *	%KHTTPS_A_PORT), %KHTTPS_A_CERT and %KHTTPS_A_KEY (absolute paths the
+ *	daemon will read; not for ccs), optional %KHTTPS_A_POLICY, and exactly
+ *	one of %KHTTPS_A_BACKEND (forward mode) or %KHTTPS_A_QUEUE (queue
+ *	mode).  The kernel opens the
+ *	listeners before it answers: EADDRINUSE when the port is taken, EEXIST
+ *	when the binding exists.  Reply: ack.
+ * @KHTTPS_CMD_BINDING_DEL: khttpsctl -> kernel, do.  Request: the binding as
+ *	in %KHTTPS_CMD_BINDING_ADD (no cert, key or target).  Closes listeners
+ *	no other binding uses; connections already accepted go on.  Reply:
+ *	ack, or ENOENT.
  * @KHTTPS_CMD_BINDING_GET: khttpsctl -> kernel, dump.  One message per
- *	binding: %KHTTPS_A_BIND, %KHTTPS_A_CERT, %KHTTPS_A_KEY,
+ *	binding: %KHTTPS_A_BINDING_ID, %KHTTPS_A_KIND, %KHTTPS_A_BIND or
+ *	%KHTTPS_A_HOST and %KHTTPS_A_PORT or %KHTTPS_A_STORE and
+ *	%KHTTPS_A_PORT, %KHTTPS_A_CERT, %KHTTPS_A_KEY, %KHTTPS_A_POLICY,
  *	%KHTTPS_A_BACKEND or %KHTTPS_A_QUEUE, %KHTTPS_A_STATS.
+ * @KHTTPS_CMD_BINDING_SET: khttpsctl -> kernel, do.  Request: the binding as
+ *	in %KHTTPS_CMD_BINDING_DEL, and what changes: %KHTTPS_A_CERT with
+ *	%KHTTPS_A_KEY, or %KHTTPS_A_STORE (ccs); %KHTTPS_A_POLICY (replaces
+ *	the whole policy); %KHTTPS_A_BACKEND (forward mode).  All or nothing;
+ *	handshakes from now on use it, established connections are left alone.
+ *	Reply: ack, or ENOENT.
  * @KHTTPS_CMD_STATS_GET: khttpsctl -> kernel, do.  Reply: %KHTTPS_A_STATS
  *	(the namespace's totals) and %KHTTPS_A_DAEMON.
  * @KHTTPS_CMD_HS_READY: kernel -> %KHTTPS_MCGRP_HANDSHAKE, notification:
@@ -65,13 +77,24 @@
  * @KHTTPS_CMD_HS_ACCEPT: khttpsd worker -> kernel, do.  Takes the oldest
  *	waiting connection.  Reply: %KHTTPS_A_CONN_ID, %KHTTPS_A_FD (the
  *	connection's socket, now an O_CLOEXEC fd of the calling process),
- *	%KHTTPS_A_CERT, %KHTTPS_A_KEY, %KHTTPS_A_PEER, %KHTTPS_A_BIND.  EAGAIN
- *	when nothing waits.  The connection belongs to the caller's netlink
- *	port from now on: if that socket closes, the connection is failed.
+ *	%KHTTPS_A_PEER, %KHTTPS_A_BIND (the listening address), and either
+ *	%KHTTPS_A_BINDING_ID, %KHTTPS_A_CERT, %KHTTPS_A_KEY (the address
+ *	binding: the port has no host or ccs binding) with %KHTTPS_A_POLICY,
+ *	or %KHTTPS_A_SELECT.
+ *	EAGAIN when nothing waits.  The connection belongs to the caller's
+ *	netlink port from now on: if that socket closes, it is failed.
+ * @KHTTPS_CMD_HS_SELECT: khttpsd worker -> kernel, do.  Request:
+ *	%KHTTPS_A_CONN_ID (a connection in this worker's handshake), optional
+ *	%KHTTPS_A_HOST (the client's SNI) and %KHTTPS_A_SKIP_CCS.  Looks the
+ *	binding up (see &enum khttps_bind_kind).  Reply: %KHTTPS_A_BINDING_ID,
+ *	%KHTTPS_A_KIND, %KHTTPS_A_CERT and %KHTTPS_A_KEY or %KHTTPS_A_STORE,
+ *	and %KHTTPS_A_POLICY; ENOENT when nothing matches.
  * @KHTTPS_CMD_HS_DONE: khttpsd worker -> kernel, do.  Request:
  *	%KHTTPS_A_CONN_ID and %KHTTPS_A_STATUS; on success (status 0) also
  *	%KHTTPS_A_TLS_VERSION, %KHTTPS_A_CIPHER, %KHTTPS_A_TX, %KHTTPS_A_RX and
- *	optionally %KHTTPS_A_SNI, %KHTTPS_A_ALPN.  The worker must have closed
+ *	optionally %KHTTPS_A_SNI, %KHTTPS_A_ALPN; %KHTTPS_A_BINDING_ID, the
+ *	binding %KHTTPS_CMD_HS_SELECT chose, when ACCEPT named none (the
+ *	connection is delivered as that binding says).  The worker must have closed
  *	its fd first (EBUSY otherwise).  The kernel installs the keys with kTLS
  *	and wipes them, also in the request.  Reply: ack; on any error the
  *	connection is closed and counted.
@@ -86,6 +109,8 @@ enum khttps_cmd {
 	KHTTPS_CMD_HS_READY,
 	KHTTPS_CMD_HS_ACCEPT,
 	KHTTPS_CMD_HS_DONE,
+	KHTTPS_CMD_HS_SELECT,
+	KHTTPS_CMD_BINDING_SET,
 
 	__KHTTPS_CMD_MAX,
 	KHTTPS_CMD_MAX = __KHTTPS_CMD_MAX - 1
@@ -124,6 +149,21 @@ enum khttps_cmd {
  * @KHTTPS_A_QUEUE_GID: u32, likewise a group whose members may attach
  * @KHTTPS_A_DAEMON: u8, in replies only: 1 when some socket in the
  *	namespace listens on %KHTTPS_MCGRP_HANDSHAKE (a khttpsd is running)
+ * @KHTTPS_A_KIND: u8, &enum khttps_bind_kind; %KHTTPS_BIND_ADDR when absent
+ * @KHTTPS_A_HOST: string, %KHTTPS_BIND_HOST: a host name ("www.example.test")
+ *	or a wildcard one label deep ("*.example.test"); case is ignored.  In
+ *	%KHTTPS_CMD_HS_SELECT, the name the client sent (SNI)
+ * @KHTTPS_A_PORT: u16, %KHTTPS_BIND_HOST and %KHTTPS_BIND_CCS: the port
+ * @KHTTPS_A_STORE: string, %KHTTPS_BIND_CCS: absolute path of the central
+ *	certificate store (a directory)
+ * @KHTTPS_A_BINDING_ID: u64, a binding's id, unique in its namespace
+ * @KHTTPS_A_SELECT: flag, in the %KHTTPS_CMD_HS_ACCEPT reply: the port has
+ *	host or ccs bindings, so the worker must ask %KHTTPS_CMD_HS_SELECT with
+ *	the client's SNI before it picks a certificate
+ * @KHTTPS_A_SKIP_CCS: flag, in %KHTTPS_CMD_HS_SELECT: the ccs store had no
+ *	certificate for the name; look further (the address binding)
+ * @KHTTPS_A_POLICY: nest, &enum khttps_policy_attr: the binding's TLS
+ *	policy, which the daemon applies; kept and given back as sent
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -152,9 +192,68 @@ enum khttps_attr {
 	KHTTPS_A_QUEUE_UID,
 	KHTTPS_A_QUEUE_GID,
 	KHTTPS_A_DAEMON,
+	KHTTPS_A_KIND,
+	KHTTPS_A_HOST,
+	KHTTPS_A_PORT,
+	KHTTPS_A_STORE,
+	KHTTPS_A_BINDING_ID,
+	KHTTPS_A_SELECT,
+	KHTTPS_A_SKIP_CCS,
+	KHTTPS_A_POLICY,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
+};
+
+/**
+ * enum khttps_bind_kind - what a binding matches (%KHTTPS_A_KIND)
+ *
+ * For each handshake the binding is looked up in this order: a host binding
+ * whose name equals the client's SNI, a wildcard host binding that covers
+ * it, the port's ccs store, then the address binding of the listening
+ * address.  Host and ccs bindings of a port listen on 0.0.0.0 and [::] of
+ * that port (sharing those listeners with address bindings there); a client
+ * without SNI matches only an address binding.
+ *
+ * @KHTTPS_BIND_ADDR: an address and port (%KHTTPS_A_BIND), like HTTP.SYS's
+ *	ipport
+ * @KHTTPS_BIND_HOST: a host name or wildcard (%KHTTPS_A_HOST) on a port
+ *	(%KHTTPS_A_PORT), like hostnameport
+ * @KHTTPS_BIND_CCS: a central certificate store (%KHTTPS_A_STORE) on a port,
+ *	one per port; the daemon finds NAME.pem or NAME.crt and NAME.key there
+ */
+enum khttps_bind_kind {
+	KHTTPS_BIND_ADDR,
+	KHTTPS_BIND_HOST,
+	KHTTPS_BIND_CCS,
+
+	__KHTTPS_BIND_MAX,
+};
+
+/**
+ * enum khttps_policy_attr - a binding's TLS policy (nested in %KHTTPS_A_POLICY)
+ *
+ * Each is optional; what is absent takes the default.
+ *
+ * @KHTTPS_POLICY_A_UNSPEC: never used
+ * @KHTTPS_POLICY_A_MIN_VERSION: u16, the lowest TLS version offered:
+ *	TLS_1_2_VERSION (default) or TLS_1_3_VERSION (linux/tls.h)
+ * @KHTTPS_POLICY_A_MAX_VERSION: u16, the highest: TLS_1_3_VERSION (default)
+ *	or TLS_1_2_VERSION (TLS 1.3 switched off); not below the minimum
+ * @KHTTPS_POLICY_A_ALPN: string, ALPN protocols the server accepts, in its
+ *	order of preference, comma-separated ("h2,http/1.1"); default "http/1.1"
+ * @KHTTPS_POLICY_A_CHAIN: string, absolute path of a PEM file of
+ *	intermediate certificates, sent after the certificate in file order
+ */
+enum khttps_policy_attr {
+	KHTTPS_POLICY_A_UNSPEC,
+	KHTTPS_POLICY_A_MIN_VERSION,
+	KHTTPS_POLICY_A_MAX_VERSION,
+	KHTTPS_POLICY_A_ALPN,
+	KHTTPS_POLICY_A_CHAIN,
+
+	__KHTTPS_POLICY_A_MAX,
+	KHTTPS_POLICY_A_MAX = __KHTTPS_POLICY_A_MAX - 1
 };
 
 /**
@@ -209,6 +308,8 @@ enum khttps_crypto_attr {
  * @KHTTPS_HS_INTERNAL: the daemon failed (out of memory, key export...)
  * @KHTTPS_HS_CLIENT_CLOSED: the client closed or reset the connection
  *	during the handshake
+ * @KHTTPS_HS_NO_BINDING: no binding matched the client's SNI; the daemon
+ *	sent unrecognized_name
  */
 enum khttps_hs_status {
 	KHTTPS_HS_OK,
@@ -216,6 +317,7 @@ enum khttps_hs_status {
 	KHTTPS_HS_CERT_ERROR,
 	KHTTPS_HS_INTERNAL,
 	KHTTPS_HS_CLIENT_CLOSED,
+	KHTTPS_HS_NO_BINDING,
 
 	__KHTTPS_HS_MAX,
 };
@@ -267,6 +369,9 @@ enum khttps_hs_status {
  * @KHTTPS_STAT_HS_FAILED_INTERNAL: of @KHTTPS_STAT_HS_FAILED: the daemon failed
  * @KHTTPS_STAT_HS_FAILED_CLOSED: of @KHTTPS_STAT_HS_FAILED: the client closed
  *	or reset the connection during the handshake
+ * @KHTTPS_STAT_UNRECOGNIZED_NAME: of @KHTTPS_STAT_HS_FAILED: no binding for
+ *	the client's SNI (or none sent, and no address binding); the client got
+ *	an unrecognized_name alert.  Counted only in the namespace's totals
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -303,6 +408,7 @@ enum khttps_stat {
 	KHTTPS_STAT_HS_FAILED_CERT,
 	KHTTPS_STAT_HS_FAILED_INTERNAL,
 	KHTTPS_STAT_HS_FAILED_CLOSED,
+	KHTTPS_STAT_UNRECOGNIZED_NAME,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
@@ -319,6 +425,7 @@ enum khttps_stat {
  * @KHTTPS_CAP_TLS13: TLS 1.3 record keys can be installed
  * @KHTTPS_CAP_FORWARD: in-kernel relay of plaintext to a backend
  * @KHTTPS_CAP_QUEUE: accept queues on /dev/khttps
+ * @KHTTPS_CAP_SNI: host (SNI) and ccs bindings, %KHTTPS_CMD_HS_SELECT
  */
 enum khttps_cap {
 	KHTTPS_CAP_LISTEN	= 1U << 0,
@@ -326,6 +433,7 @@ enum khttps_cap {
 	KHTTPS_CAP_TLS13	= 1U << 2,
 	KHTTPS_CAP_FORWARD	= 1U << 3,
 	KHTTPS_CAP_QUEUE	= 1U << 4,
+	KHTTPS_CAP_SNI		= 1U << 5,
 };
 
 /*
