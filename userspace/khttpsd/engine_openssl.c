@@ -141,11 +141,13 @@ static int kd_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
-/* The binding's protocol floor and ceiling, on this connection. */
+/* The binding's protocol floor and ceiling, on this connection; never below 1.2. */
 static void kd_apply_versions(SSL *ssl, const struct kd_binding *b)
 {
-	SSL_set_min_proto_version(ssl, b->min_version);
-	SSL_set_max_proto_version(ssl, b->max_version);
+	SSL_set_min_proto_version(ssl, b->min_version > TLS1_2_VERSION ? b->min_version :
+				  TLS1_2_VERSION);
+	SSL_set_max_proto_version(ssl, b->max_version == TLS1_2_VERSION ? TLS1_2_VERSION :
+				  TLS1_3_VERSION);
 }
 
 static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b);
