@@ -461,6 +461,7 @@ const char *khttps_cap_name(uint32_t bit)
 	case KHTTPS_CAP_TLS13:		return "tls1.3";
 	case KHTTPS_CAP_FORWARD:	return "forward";
 	case KHTTPS_CAP_QUEUE:		return "queue";
+	case KHTTPS_CAP_SNI:		return "sni";
 	}
 	return NULL;
 }
