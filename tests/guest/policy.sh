@@ -36,6 +36,8 @@ for leaf in leaf leaf2; do
 		-days 2 -extfile "$dir/leaf.ext" -out "$dir/$leaf.crt" > /dev/null 2>&1
 done
 chmod 600 "$dir"/*.key
+# leafB: a copy of leaf2 that stays as it is when leaf2's files are replaced.
+cp -p "$dir/leaf2.crt" "$dir/leafB.crt"; cp -p "$dir/leaf2.key" "$dir/leafB.key"
 mkdir -p "$dir/root-www"
 python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root-www" > "$dir/backend.log" 2>&1 &
 pids+=($!)
@@ -127,6 +129,61 @@ touch "$dir/go"
 wait "$hold"
 [[ $(cat "$dir/hold.out") == *"ok 4"* ]] && t_ok "4 connections made before the changes worked on" ||
 	t_fail "4 connections made before the changes worked on" "$(cat "$dir/hold.out")"
+t_log "step: certificate rotation under load"
+# New handshakes back to back while the certificate changes under them,
+# by binding set and by files replaced one after the other on disk.
+python3 - "$dir/stop" > "$dir/load.out" 2>&1 <<'PY' &
+import os, socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ok = bad = 0
+seen = set()
+while not os.path.exists(sys.argv[1]):
+    try:
+        with socket.create_connection(("127.0.0.1", 8443), timeout=30) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                seen.add(s.getpeercert(binary_form=True))
+                s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    d = s.recv(4096)
+                    if not d:
+                        break
+                    data += d
+        if data.startswith(b"HTTP/1.1 200") and data.rstrip().endswith(b"hello from the backend"):
+            ok += 1
+        else:
+            bad += 1
+            print("bad response", data[:80], flush=True)
+    except (OSError, ssl.SSLError) as e:
+        bad += 1
+        print("error", e, flush=True)
+print("ok", ok, "failed", bad, "certificates", len(seen))
+PY
+load=$!
+pids+=($load)
+for round in 1 2 3; do
+	sleep 2
+	"$KHTTPSCTL" binding set $B cert "$dir/leaf.crt" key "$dir/leaf.key"
+	sleep 2
+	"$KHTTPSCTL" binding set $B cert "$dir/leaf2.crt" key "$dir/leaf2.key"
+	sleep 2
+	# leaf2's files take the other key pair: certificate first, key after.
+	if [ $((round % 2)) = 1 ]; then src=leafB; else src=leaf; fi
+	cp "$dir/$src.crt" "$dir/leaf2.crt.new"; mv "$dir/leaf2.crt.new" "$dir/leaf2.crt"
+	sleep 0.5
+	cp -p "$dir/$src.key" "$dir/leaf2.key.new"; mv "$dir/leaf2.key.new" "$dir/leaf2.key"
+done
+sleep 2
+touch "$dir/stop"
+wait "$load"
+out=$(tail -n 1 "$dir/load.out")
+read -r _ nok _ nbad _ ncert <<< "$out"
+[ "${nbad:-1}" = 0 ] && [ "${nok:-0}" -ge 20 ] && [ "${ncert:-0}" -ge 2 ] &&
+	t_ok "rotation under load: $nok requests, $ncert certificates, none failed ($(grep -c 'serving the version loaded before' "$dir/khttpsd.log") handshakes in a half-replaced moment kept the old pair)" ||
+	t_fail "rotation under load: none failed" "$(tail -n 5 "$dir/load.out")"
+
 out=$("$KHTTPSCTL" binding set 127.0.0.1:9443 tls 1.3 2>&1); rc=$?
 [ $rc = 1 ] && [[ $out == *"no binding matches"* ]] && t_ok "binding set on no binding says so" ||
 	t_fail "binding set on no binding says so" "rc $rc: $out"

@@ -59,6 +59,9 @@ static struct kd_ctx_entry {
 	char cert[PATH_MAX], key[PATH_MAX], chain[PATH_MAX];
 	struct kd_file_id cert_id, key_id, chain_id;
 	SSL_CTX *ctx;
+	/* The files changed into something unusable: the versions that failed. */
+	bool stale;
+	struct kd_file_id bad_cert_id, bad_key_id, bad_chain_id;
 } kd_cache[KD_CACHE_SIZE];
 static int kd_cache_next;
 
@@ -382,12 +385,37 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
 	for (i = 0; i < KD_CACHE_SIZE; i++) {
 		e = &kd_cache[i];
 		if (e->ctx && !strcmp(e->cert, cert) && !strcmp(e->key, key) && !strcmp(e->chain, chain)) {
+			SSL_CTX *fresh;
+
 			if (kd_file_same(&e->cert_id, &cs) && kd_file_same(&e->key_id, &ks) &&
 			    (!*chain || kd_file_same(&e->chain_id, &chs)))
 				return e->ctx;
+			if (e->stale && kd_file_same(&e->bad_cert_id, &cs) &&
+			    kd_file_same(&e->bad_key_id, &ks) &&
+			    (!*chain || kd_file_same(&e->bad_chain_id, &chs)))
+				return e->ctx;
+			/*
+			 * Replaced on disk.  Files replaced one after another
+			 * (certificate, then key) do not fit together for a
+			 * moment: serve the version loaded before until they do.
+			 */
+			fresh = kd_ctx_build(cert, key, chain);
+			if (!fresh) {
+				kd_log(LOG_WARNING, "%s changed but cannot be used; serving the version loaded before",
+				       cert);
+				e->stale = true;
+				kd_file_note(&e->bad_cert_id, &cs);
+				kd_file_note(&e->bad_key_id, &ks);
+				kd_file_note(&e->bad_chain_id, &chs);
+				return e->ctx;
+			}
 			SSL_CTX_free(e->ctx);
-			e->ctx = NULL;
-			break;
+			e->ctx = fresh;
+			e->stale = false;
+			kd_file_note(&e->cert_id, &cs);
+			kd_file_note(&e->key_id, &ks);
+			kd_file_note(&e->chain_id, &chs);
+			return e->ctx;
 		}
 	}
 	if (i == KD_CACHE_SIZE) {
@@ -399,6 +427,7 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
 	e->ctx = kd_ctx_build(cert, key, chain);
 	if (!e->ctx)
 		return NULL;
+	e->stale = false;
 	snprintf(e->cert, sizeof(e->cert), "%s", cert);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	snprintf(e->chain, sizeof(e->chain), "%s", chain);
