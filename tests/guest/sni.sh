@@ -174,6 +174,27 @@ ss -Hltn "sport = :8443" | grep -q . && t_fail "the last binding's delete closes
 	t_ok "the last binding's delete closes the listeners"
 [ "$(stat_of active)" = 0 ] && [ "$(stat_of pending)" = 0 ] && t_ok "nothing left over" ||
 	t_fail "nothing left over" "active $(stat_of active), pending $(stat_of pending)"
+t_log "step: a store of 1000 names, loaded on first use, then cached"
+# One worker, so that the second pass finds what the first loaded.
+kill "${pids[1]}"; wait "${pids[1]}" 2>/dev/null
+"$KHTTPSD" -f -w 1 --trust "$dir" > "$dir/khttpsd1.log" 2>&1 &
+pids+=($!)
+python3 "$T_SRC/tests/guest/ccsstore.py" make "$dir/big" 1000
+t_check "ccs:8444 with 1000 certificates" "$KHTTPSCTL" binding add ccs:8444 store "$dir/big" \
+	backend 127.0.0.1:8080
+SAMPLE=${KHTTPS_CCS_SAMPLE:-200}
+first=$(python3 "$T_SRC/tests/guest/ccsstore.py" fetch 127.0.0.1 8444 "$dir/big" "$SAMPLE")
+cached=$(python3 "$T_SRC/tests/guest/ccsstore.py" fetch 127.0.0.1 8444 "$dir/big" "$SAMPLE")
+read -r _ n1 _ w1 _ s1 <<< "${first##*$'\n'}"
+read -r _ n2 _ w2 _ s2 <<< "${cached##*$'\n'}"
+[ "${w1:-1}" = 0 ] && [ "${n1:-0}" = "$SAMPLE" ] &&
+	t_ok "$SAMPLE of 1000 names (first and last included), each its own certificate: first use ${s1}s" ||
+	t_fail "$SAMPLE of 1000 names, each its own certificate, first use" "$first"
+[ "${w2:-1}" = 0 ] && [ "${n2:-0}" = "$SAMPLE" ] &&
+	t_ok "again from the cache: ${s2}s (first use ${s1}s)" ||
+	t_fail "again from the cache" "$cached"
+"$KHTTPSCTL" binding del ccs:8444
+
 if [ "$T_FAILED" -gt 0 ]; then
 	"$KHTTPSCTL" stats | sed 's/^/#   /'
 	tail -n 30 "$dir/khttpsd.log" | sed 's/^/#   khttpsd: /'

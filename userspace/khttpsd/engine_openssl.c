@@ -24,7 +24,6 @@
 #include <linux/khttps.h>
 
 #define KD_HANDSHAKE_LIMIT_MS 60000	/* backstop: the kernel's timeout comes first */
-#define KD_CACHE_SIZE 256
 
 static const char kd_tls12_ciphers[] =
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -56,14 +55,40 @@ struct kd_file_id {
 };
 
 static struct kd_ctx_entry {
-	char cert[PATH_MAX], key[PATH_MAX], chain[PATH_MAX];
+	uint32_t hash;			/* of the three paths, to skip most entries fast */
+	char *cert, *key, *chain;
 	struct kd_file_id cert_id, key_id, chain_id;
 	SSL_CTX *ctx;
 	/* The files changed into something unusable: the versions that failed. */
 	bool stale;
 	struct kd_file_id bad_cert_id, bad_key_id, bad_chain_id;
-} kd_cache[KD_CACHE_SIZE];
-static int kd_cache_next;
+} *kd_cache;
+static unsigned int kd_cache_size, kd_cache_next;
+
+/* FNV-1a over the paths, NUL-separated. */
+static uint32_t kd_paths_hash(const char *cert, const char *key, const char *chain)
+{
+	const char *parts[] = { cert, key, chain };
+	uint32_t h = 2166136261u;
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		for (p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void kd_entry_clear(struct kd_ctx_entry *e)
+{
+	SSL_CTX_free(e->ctx);
+	free(e->cert);
+	free(e->key);
+	free(e->chain);
+	memset(e, 0, sizeof(*e));
+}
 
 static int kd_conn_index = -1;
 
@@ -363,9 +388,10 @@ static void kd_file_note(struct kd_file_id *id, const struct stat *st)
 static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b)
 {
 	const char *cert = b->cert, *key = b->key, *chain = b->chain;
+	uint32_t hash = kd_paths_hash(cert, key, chain);
 	struct stat cs, ks, chs = { 0 };
 	struct kd_ctx_entry *e;
-	int i;
+	unsigned int i;
 
 	if (!kd_trusted(cfg, cert) || !kd_trusted(cfg, key) || (*chain && !kd_trusted(cfg, chain))) {
 		kd_log(LOG_ERR, "refusing %s / %s%s%s: not under a trusted directory (--trust)", cert,
@@ -382,9 +408,18 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
 		       key, ks.st_mode & 07777);
 		return NULL;
 	}
-	for (i = 0; i < KD_CACHE_SIZE; i++) {
+	if (!kd_cache) {
+		kd_cache_size = cfg->cache ?: 1024;
+		kd_cache = calloc(kd_cache_size, sizeof(*kd_cache));
+		if (!kd_cache) {
+			kd_log(LOG_ERR, "out of memory for the certificate cache");
+			return NULL;
+		}
+	}
+	for (i = 0; i < kd_cache_size; i++) {
 		e = &kd_cache[i];
-		if (e->ctx && !strcmp(e->cert, cert) && !strcmp(e->key, key) && !strcmp(e->chain, chain)) {
+		if (e->ctx && e->hash == hash && !strcmp(e->cert, cert) && !strcmp(e->key, key) &&
+		    !strcmp(e->chain, chain)) {
 			SSL_CTX *fresh;
 
 			if (kd_file_same(&e->cert_id, &cs) && kd_file_same(&e->key_id, &ks) &&
@@ -418,19 +453,21 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
 			return e->ctx;
 		}
 	}
-	if (i == KD_CACHE_SIZE) {
-		e = &kd_cache[kd_cache_next];
-		kd_cache_next = (kd_cache_next + 1) % KD_CACHE_SIZE;
-		SSL_CTX_free(e->ctx);
-		e->ctx = NULL;
-	}
+	/* Not cached: the oldest loaded makes room. */
+	e = &kd_cache[kd_cache_next];
+	kd_cache_next = (kd_cache_next + 1) % kd_cache_size;
+	kd_entry_clear(e);
 	e->ctx = kd_ctx_build(cert, key, chain);
 	if (!e->ctx)
 		return NULL;
-	e->stale = false;
-	snprintf(e->cert, sizeof(e->cert), "%s", cert);
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	snprintf(e->chain, sizeof(e->chain), "%s", chain);
+	e->cert = strdup(cert);
+	e->key = strdup(key);
+	e->chain = strdup(chain);
+	if (!e->cert || !e->key || !e->chain) {
+		kd_entry_clear(e);
+		return NULL;
+	}
+	e->hash = hash;
 	kd_file_note(&e->cert_id, &cs);
 	kd_file_note(&e->key_id, &ks);
 	kd_file_note(&e->chain_id, &chs);
@@ -442,12 +479,10 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
  */
 void kd_openssl_flush_cache(void)
 {
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < KD_CACHE_SIZE; i++) {
-		SSL_CTX_free(kd_cache[i].ctx);
-		kd_cache[i].ctx = NULL;
-	}
+	for (i = 0; kd_cache && i < kd_cache_size; i++)
+		kd_entry_clear(&kd_cache[i]);
 }
 
 static int kd_wait(int fd, short events, const struct timespec *deadline)

@@ -13,6 +13,7 @@ struct kd_config {
 	const char *trust[KD_MAX_TRUST];	/* directories certificates may come from */
 	int ntrust;
 	unsigned int workers;
+	unsigned int cache;			/* contexts per worker */
 	bool foreground;
 };
 

@@ -26,11 +26,13 @@ static volatile sig_atomic_t kd_stop, kd_reload, kd_child;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: khttpsd [-f] [-w N] [-t DIR]...\n\n"
+		"usage: khttpsd [-f] [-w N] [-c N] [-t DIR]...\n\n"
 		"The khttps handshake daemon: performs TLS handshakes for connections the\n"
 		"khttps module accepted, then hands the record keys to the kernel.\n\n"
 		"  -f, --foreground   stay in the foreground and log to stderr (default: syslog)\n"
 		"  -w, --workers N    handshake worker processes (1..256, default 4)\n"
+		"  -c, --cache N      certificates each worker keeps loaded (16..1000000,\n"
+		"                     default 1024; the oldest loaded goes first)\n"
 		"  -t, --trust DIR    read certificates and keys only below DIR (repeatable;\n"
 		"                     default /etc/khttps and /etc/ssl)\n"
 		"  -V, --version      print the version and exit\n"
@@ -38,14 +40,14 @@ static void usage(FILE *f)
 		"Signals: SIGTERM or SIGINT exit, SIGHUP reloads certificates.\n");
 }
 
-static int parse_workers(const char *s, unsigned int *out)
+static int parse_count(const char *s, long min, long max, unsigned int *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > KD_MAX_WORKERS)
+	if (errno || *end || end == s || v < min || v > max)
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
@@ -142,26 +144,34 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "cache", required_argument, NULL, 'c' },
 		{ "trust", required_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kd_config cfg = { .workers = 4 };
+	struct kd_config cfg = { .workers = 4, .cache = 1024 };
 	struct khttps_version v;
 	struct khttps_nl nl;
 	char *real;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "fw:t:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fw:c:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			cfg.foreground = true;
 			break;
 		case 'w':
-			if (parse_workers(optarg, &cfg.workers)) {
+			if (parse_count(optarg, 1, KD_MAX_WORKERS, &cfg.workers)) {
 				fprintf(stderr, "khttpsd: --workers wants a number from 1 to %d, not '%s'\n",
 					KD_MAX_WORKERS, optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			if (parse_count(optarg, 16, 1000000, &cfg.cache)) {
+				fprintf(stderr, "khttpsd: --cache wants a number from 16 to 1000000, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
