@@ -47,6 +47,9 @@ static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_MAX_VERSION]	= NLA_POLICY_RANGE(NLA_U16, TLS_1_2_VERSION, TLS_1_3_VERSION),
 	[KHTTPS_POLICY_A_ALPN]		= { .type = NLA_NUL_STRING, .len = 255 },
 	[KHTTPS_POLICY_A_CHAIN]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[KHTTPS_POLICY_A_CLIENT_CERT]	= NLA_POLICY_MAX(NLA_U8, __KHTTPS_CLIENT_CERT_MAX - 1),
+	[KHTTPS_POLICY_A_CA]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[KHTTPS_POLICY_A_CRL]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
 };
 
 static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
@@ -303,7 +306,7 @@ static bool khttps_alpn_ok(const char *s)
 static int khttps_nl_check_policy(const struct nlattr *attr, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[KHTTPS_POLICY_A_MAX + 1];
-	int err;
+	int err, i;
 
 	err = nla_parse_nested(tb, KHTTPS_POLICY_A_MAX, attr, khttps_tls_policy, extack);
 	if (err)
@@ -319,9 +322,16 @@ static int khttps_nl_check_policy(const struct nlattr *attr, struct netlink_ext_
 				    "khttps: ALPN is protocol names separated by commas");
 		return -EINVAL;
 	}
-	if (tb[KHTTPS_POLICY_A_CHAIN] && *(char *)nla_data(tb[KHTTPS_POLICY_A_CHAIN]) != '/') {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_CHAIN],
-				    "khttps: the chain path must be absolute");
+	for (i = KHTTPS_POLICY_A_CHAIN; i <= KHTTPS_POLICY_A_CRL; i++) {
+		if (i == KHTTPS_POLICY_A_CLIENT_CERT || !tb[i] || *(char *)nla_data(tb[i]) == '/')
+			continue;
+		NL_SET_ERR_MSG_ATTR(extack, tb[i], "khttps: chain, ca and crl paths must be absolute");
+		return -EINVAL;
+	}
+	if (tb[KHTTPS_POLICY_A_CLIENT_CERT] && nla_get_u8(tb[KHTTPS_POLICY_A_CLIENT_CERT]) &&
+	    !tb[KHTTPS_POLICY_A_CA]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_CLIENT_CERT],
+				    "khttps: client certificates need a ca file to verify them");
 		return -EINVAL;
 	}
 	return 0;
@@ -731,6 +741,24 @@ static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
 		kc->kc_alpn = kstrdup(nla_data(alpn), GFP_KERNEL);
 }
 
+/*
+ * A failed handshake's alert must reach the client.  A TLS 1.3 client sends
+ * its request as soon as its side of the handshake is done; closing with
+ * that unread makes TCP send a reset, which can overtake the alert.  Drop
+ * what waits (MSG_TRUNC discards without copying), so close sends a FIN.
+ */
+static void khttps_nl_discard_input(struct socket *sock)
+{
+	struct msghdr msg = {};
+	int n, rounds = 16;
+
+	if (!sock)
+		return;
+	do {
+		n = kernel_recvmsg(sock, &msg, NULL, 0, INT_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	} while (n > 0 && --rounds);
+}
+
 /* The connection a worker's request names: in a handshake of that worker. */
 static struct khttps_conn *khttps_nl_worker_conn(struct khttps_net *kn, struct genl_info *info)
 {
@@ -857,10 +885,12 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 			[KHTTPS_HS_INTERNAL]		= KHTTPS_STAT_HS_FAILED_INTERNAL,
 			[KHTTPS_HS_CLIENT_CLOSED]	= KHTTPS_STAT_HS_FAILED_CLOSED,
 			[KHTTPS_HS_NO_BINDING]		= KHTTPS_STAT_UNRECOGNIZED_NAME,
+			[KHTTPS_HS_CLIENT_CERT]		= KHTTPS_STAT_HS_FAILED_CLIENT_CERT,
 		};
 
 		/* The policy bounds status. */
 		khttps_stat_inc(kn, kc->kc_binding, reason[status]);
+		khttps_nl_discard_input(kc->kc_sock);
 		khttps_conn_close(kc, KHTTPS_STAT_HS_FAILED);
 		err = 0;
 		goto out_unlock;

@@ -322,6 +322,7 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_HS_FAILED_INTERNAL] = "handshakes_failed_internal",
 		[KHTTPS_STAT_HS_FAILED_CLOSED]	= "handshakes_failed_closed",
 		[KHTTPS_STAT_UNRECOGNIZED_NAME]	= "unrecognized_name",
+		[KHTTPS_STAT_HS_FAILED_CLIENT_CERT] = "handshakes_failed_client_cert",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;

@@ -31,7 +31,8 @@
 #define USAGE_ADD "usage: khttpsctl binding add {ADDR:PORT | HOSTNAME:PORT} cert CERT.pem key KEY.pem\n" \
 		  "                                {backend HOST:PORT | queue NAME [user USER] [group GROUP]}\n" \
 		  "       khttpsctl binding add ccs:PORT store DIR {backend ... | queue ...}\n" \
-		  "  policy words: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n"
+		  "  policy words: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n" \
+		  "                [clientcert off|request|require] [ca FILE] [crl FILE]\n"
 
 /* What a binding matches, as the command line names it. */
 struct bind_spec {
@@ -181,7 +182,7 @@ static int abs_path(const char *what, const char *in, char *out)
 /* The words after BINDING, each with one value. */
 struct words {
 	const char *cert, *key, *store, *backend, *queue, *user, *group;
-	const char *tls, *tls13, *alpn, *chain;
+	const char *tls, *tls13, *alpn, *chain, *clientcert, *ca, *crl;
 };
 
 static int parse_words(int argc, char **argv, struct words *w, const char *usage)
@@ -201,6 +202,9 @@ static int parse_words(int argc, char **argv, struct words *w, const char *usage
 		{ "tls13", offsetof(struct words, tls13) },
 		{ "alpn", offsetof(struct words, alpn) },
 		{ "chain", offsetof(struct words, chain) },
+		{ "clientcert", offsetof(struct words, clientcert) },
+		{ "ca", offsetof(struct words, ca) },
+		{ "crl", offsetof(struct words, crl) },
 	};
 	const char **slot;
 	size_t t;
@@ -234,7 +238,11 @@ struct policy {
 	uint16_t min, max;
 	char alpn[256];
 	char chain[PATH_MAX];
+	uint8_t clientcert;	/* enum khttps_client_cert */
+	char ca[PATH_MAX], crl[PATH_MAX];
 };
+
+static const char *const clientcert_words[] = { "off", "request", "require" };
 
 static void policy_read(struct nlattr *nest, struct policy *p)
 {
@@ -251,6 +259,13 @@ static void policy_read(struct nlattr *nest, struct policy *p)
 		nla_strlcpy(p->alpn, tb[KHTTPS_POLICY_A_ALPN], sizeof(p->alpn));
 	if (tb[KHTTPS_POLICY_A_CHAIN])
 		nla_strlcpy(p->chain, tb[KHTTPS_POLICY_A_CHAIN], sizeof(p->chain));
+	if (tb[KHTTPS_POLICY_A_CLIENT_CERT] &&
+	    nla_get_u8(tb[KHTTPS_POLICY_A_CLIENT_CERT]) < __KHTTPS_CLIENT_CERT_MAX)
+		p->clientcert = nla_get_u8(tb[KHTTPS_POLICY_A_CLIENT_CERT]);
+	if (tb[KHTTPS_POLICY_A_CA])
+		nla_strlcpy(p->ca, tb[KHTTPS_POLICY_A_CA], sizeof(p->ca));
+	if (tb[KHTTPS_POLICY_A_CRL])
+		nla_strlcpy(p->crl, tb[KHTTPS_POLICY_A_CRL], sizeof(p->crl));
 }
 
 /* Apply the policy words given; Return: 0, or -1 with a message. */
@@ -279,6 +294,20 @@ static int policy_words(const struct words *w, struct policy *p)
 	}
 	if (w->chain && abs_path("chain", w->chain, p->chain))
 		return -1;
+	if (w->clientcert) {
+		uint8_t i;
+
+		for (i = 0; i < __KHTTPS_CLIENT_CERT_MAX; i++)
+			if (!strcmp(w->clientcert, clientcert_words[i]))
+				break;
+		if (i == __KHTTPS_CLIENT_CERT_MAX) {
+			fprintf(stderr, "khttpsctl: clientcert takes off, request or require\n");
+			return -1;
+		}
+		p->clientcert = i;
+	}
+	if ((w->ca && abs_path("ca", w->ca, p->ca)) || (w->crl && abs_path("crl", w->crl, p->crl)))
+		return -1;
 	return 0;
 }
 
@@ -289,7 +318,10 @@ static int policy_put(struct nl_msg *msg, const struct policy *p)
 	if (!nest || (p->min && nla_put_u16(msg, KHTTPS_POLICY_A_MIN_VERSION, p->min)) ||
 	    (p->max && nla_put_u16(msg, KHTTPS_POLICY_A_MAX_VERSION, p->max)) ||
 	    (p->alpn[0] && nla_put_string(msg, KHTTPS_POLICY_A_ALPN, p->alpn)) ||
-	    (p->chain[0] && nla_put_string(msg, KHTTPS_POLICY_A_CHAIN, p->chain)))
+	    (p->chain[0] && nla_put_string(msg, KHTTPS_POLICY_A_CHAIN, p->chain)) ||
+	    (p->clientcert && nla_put_u8(msg, KHTTPS_POLICY_A_CLIENT_CERT, p->clientcert)) ||
+	    (p->ca[0] && nla_put_string(msg, KHTTPS_POLICY_A_CA, p->ca)) ||
+	    (p->crl[0] && nla_put_string(msg, KHTTPS_POLICY_A_CRL, p->crl)))
 		return -1;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -308,7 +340,14 @@ static void policy_format(const struct policy *p, char *out, size_t len)
 	if (p->alpn[0] && n < len)
 		n += (size_t)snprintf(out + n, len - n, "%salpn %s", n ? " " : "", p->alpn);
 	if (p->chain[0] && n < len)
-		snprintf(out + n, len - n, "%schain %s", n ? " " : "", p->chain);
+		n += (size_t)snprintf(out + n, len - n, "%schain %s", n ? " " : "", p->chain);
+	if (p->clientcert && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%sclientcert %s", n ? " " : "",
+				      clientcert_words[p->clientcert]);
+	if (p->ca[0] && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%sca %s", n ? " " : "", p->ca);
+	if (p->crl[0] && n < len)
+		snprintf(out + n, len - n, "%scrl %s", n ? " " : "", p->crl);
 }
 
 /* After a change, a binding with no daemon to use it deserves a word. */
@@ -416,7 +455,8 @@ static int find_one(struct nlattr **tb, void *arg)
 
 #define USAGE_SET "usage: khttpsctl binding set BINDING [cert CERT.pem key KEY.pem | store DIR]\n" \
 		  "                               [backend HOST:PORT] [tls 1.2|1.3] [tls13 on|off]\n" \
-		  "                               [alpn LIST] [chain FILE]\n"
+		  "                               [alpn LIST] [chain FILE]\n" \
+		  "                               [clientcert off|request|require] [ca FILE] [crl FILE]\n"
 
 static int binding_set(int argc, char **argv)
 {
@@ -452,7 +492,7 @@ static int binding_set(int argc, char **argv)
 		fprintf(stderr, "khttpsctl: backend %s\n", err);
 		return 2;
 	}
-	policy = w.tls || w.tls13 || w.alpn || w.chain;
+	policy = w.tls || w.tls13 || w.alpn || w.chain || w.clientcert || w.ca || w.crl;
 
 	if (khttps_nl_open(&nl)) {
 		fprintf(stderr, "khttpsctl: %s\n", nl.err);
@@ -578,6 +618,15 @@ static int show_one(struct nlattr **tb, void *arg)
 		if (pol.chain[0]) {
 			printf(",\"chain\":");
 			khttps_json_string(stdout, pol.chain);
+		}
+		printf(",\"clientcert\":\"%s\"", clientcert_words[pol.clientcert]);
+		if (pol.ca[0]) {
+			printf(",\"ca\":");
+			khttps_json_string(stdout, pol.ca);
+		}
+		if (pol.crl[0]) {
+			printf(",\"crl\":");
+			khttps_json_string(stdout, pol.crl);
 		}
 		printf(",\"stats\":");
 		ctl_print_stats_json(stats, -1);

@@ -54,39 +54,43 @@ struct kd_file_id {
 	struct timespec mtime;
 };
 
+/* The files a context is built from: certificate, key, chain, client CAs, CRL. */
+enum { KD_CERT, KD_KEY, KD_CHAIN, KD_CA, KD_CRL, KD_FILES };
+
 static struct kd_ctx_entry {
-	uint32_t hash;			/* of the three paths, to skip most entries fast */
-	char *cert, *key, *chain;
-	struct kd_file_id cert_id, key_id, chain_id;
+	uint32_t hash;			/* of the paths and mode, to skip most entries fast */
+	char *path[KD_FILES];		/* "" for none */
+	uint8_t client_cert;		/* enum khttps_client_cert */
+	struct kd_file_id id[KD_FILES];
 	SSL_CTX *ctx;
 	/* The files changed into something unusable: the versions that failed. */
 	bool stale;
-	struct kd_file_id bad_cert_id, bad_key_id, bad_chain_id;
+	struct kd_file_id bad[KD_FILES];
 } *kd_cache;
 static unsigned int kd_cache_size, kd_cache_next;
 
-/* FNV-1a over the paths, NUL-separated. */
-static uint32_t kd_paths_hash(const char *cert, const char *key, const char *chain)
+/* FNV-1a over the paths, NUL-separated, and the client-certificate mode. */
+static uint32_t kd_paths_hash(const char *const path[KD_FILES], uint8_t client_cert)
 {
-	const char *parts[] = { cert, key, chain };
 	uint32_t h = 2166136261u;
 	const char *p;
-	size_t i;
+	int i;
 
-	for (i = 0; i < 3; i++) {
-		for (p = parts[i]; *p; p++)
+	for (i = 0; i < KD_FILES; i++) {
+		for (p = path[i]; *p; p++)
 			h = (h ^ (unsigned char)*p) * 16777619u;
 		h *= 16777619u;
 	}
-	return h;
+	return (h ^ client_cert) * 16777619u;
 }
 
 static void kd_entry_clear(struct kd_ctx_entry *e)
 {
+	int i;
+
 	SSL_CTX_free(e->ctx);
-	free(e->cert);
-	free(e->key);
-	free(e->chain);
+	for (i = 0; i < KD_FILES; i++)
+		free(e->path[i]);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -169,13 +173,24 @@ static int kd_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
-/* The binding's protocol floor and ceiling, on this connection; never below 1.2. */
-static void kd_apply_versions(SSL *ssl, const struct kd_binding *b)
+/*
+ * The binding's protocol floor and ceiling (never below 1.2) and client
+ * certificate mode, on this connection: a context switched to after SNI
+ * brings its certificate and trust store, not these.
+ */
+static void kd_apply_policy(SSL *ssl, const struct kd_binding *b)
 {
+	int mode = SSL_VERIFY_NONE;
+
 	SSL_set_min_proto_version(ssl, b->min_version > TLS1_2_VERSION ? b->min_version :
 				  TLS1_2_VERSION);
 	SSL_set_max_proto_version(ssl, b->max_version == TLS1_2_VERSION ? TLS1_2_VERSION :
 				  TLS1_3_VERSION);
+	if (b->client_cert != KHTTPS_CLIENT_CERT_OFF)
+		mode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE;
+	if (b->client_cert == KHTTPS_CLIENT_CERT_REQUIRE)
+		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	SSL_set_verify(ssl, mode, NULL);
 }
 
 static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b);
@@ -259,7 +274,7 @@ static int kd_client_hello_cb(SSL *ssl, int *al, void *arg)
 	}
 	SSL_set_SSL_CTX(ssl, ctx);
 	/* Before OpenSSL picks the version: the callback runs first. */
-	kd_apply_versions(ssl, b);
+	kd_apply_policy(ssl, b);
 	c->pol = b;
 	c->binding_id = b->id;
 	c->selected = true;
@@ -317,8 +332,39 @@ static int kd_ctx_add_chain(SSL_CTX *ctx, const char *chain)
 	return n ? 0 : -1;
 }
 
-static SSL_CTX *kd_ctx_build(const char *cert, const char *key, const char *chain)
+/* The client CAs (also named in CertificateRequest) and the CRL, if any. */
+static int kd_ctx_client_trust(SSL_CTX *ctx, const char *ca, const char *crl)
 {
+	STACK_OF(X509_NAME) *names;
+
+	if (!*ca)
+		return 0;
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		kd_log_ssl_errors(ca);
+		kd_log(LOG_ERR, "cannot load client CA file %s", ca);
+		return -1;
+	}
+	names = SSL_load_client_CA_file(ca);
+	if (names)
+		SSL_CTX_set_client_CA_list(ctx, names);
+	if (*crl) {
+		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+		X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+
+		if (!lookup || X509_load_crl_file(lookup, crl, X509_FILETYPE_PEM) < 1) {
+			kd_log_ssl_errors(crl);
+			kd_log(LOG_ERR, "cannot load CRL file %s", crl);
+			return -1;
+		}
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	}
+	return 0;
+}
+
+static SSL_CTX *kd_ctx_build(const char *const path[KD_FILES])
+{
+	const char *cert = path ? path[KD_CERT] : NULL, *key = path ? path[KD_KEY] : NULL;
+	const char *chain = path ? path[KD_CHAIN] : NULL;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (!ctx)
@@ -364,6 +410,8 @@ static SSL_CTX *kd_ctx_build(const char *cert, const char *key, const char *chai
 			goto err;
 		}
 	}
+	if (kd_ctx_client_trust(ctx, path[KD_CA], path[KD_CRL]))
+		goto err;
 	return ctx;
 err:
 	ERR_clear_error();
@@ -384,28 +432,53 @@ static void kd_file_note(struct kd_file_id *id, const struct stat *st)
 	id->mtime = st->st_mtim;
 }
 
-/* A context per (cert, key, chain), rebuilt when one of the files changes. */
+static bool kd_files_same(const struct kd_file_id *id, const struct stat *st,
+			  const char *const path[KD_FILES])
+{
+	int i;
+
+	for (i = 0; i < KD_FILES; i++)
+		if (*path[i] && !kd_file_same(&id[i], &st[i]))
+			return false;
+	return true;
+}
+
+static void kd_files_note(struct kd_file_id *id, const struct stat *st)
+{
+	int i;
+
+	for (i = 0; i < KD_FILES; i++)
+		kd_file_note(&id[i], &st[i]);
+}
+
+/*
+ * A context per (certificate, key, chain, client CAs, CRL, client-cert
+ * mode), rebuilt when one of the files changes.
+ */
 static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b)
 {
-	const char *cert = b->cert, *key = b->key, *chain = b->chain;
-	uint32_t hash = kd_paths_hash(cert, key, chain);
-	struct stat cs, ks, chs = { 0 };
+	const char *const path[KD_FILES] = { b->cert, b->key, b->chain, b->ca, b->crl };
+	uint32_t hash = kd_paths_hash(path, b->client_cert);
+	struct stat st[KD_FILES] = { 0 };
 	struct kd_ctx_entry *e;
 	unsigned int i;
+	int f;
 
-	if (!kd_trusted(cfg, cert) || !kd_trusted(cfg, key) || (*chain && !kd_trusted(cfg, chain))) {
-		kd_log(LOG_ERR, "refusing %s / %s%s%s: not under a trusted directory (--trust)", cert,
-		       key, *chain ? " / " : "", chain);
-		return NULL;
+	for (f = 0; f < KD_FILES; f++) {
+		if (!*path[f] && f != KD_CERT && f != KD_KEY)
+			continue;
+		if (!kd_trusted(cfg, path[f])) {
+			kd_log(LOG_ERR, "refusing %s: not under a trusted directory (--trust)", path[f]);
+			return NULL;
+		}
+		if (stat(path[f], &st[f])) {
+			kd_log(LOG_ERR, "cannot read %s: %s", path[f], strerror(errno));
+			return NULL;
+		}
 	}
-	if (stat(cert, &cs) || stat(key, &ks) || (*chain && stat(chain, &chs))) {
-		kd_log(LOG_ERR, "cannot read %s: %s",
-		       stat(cert, &cs) ? cert : stat(key, &ks) ? key : chain, strerror(errno));
-		return NULL;
-	}
-	if (ks.st_mode & 077) {
+	if (st[KD_KEY].st_mode & 077) {
 		kd_log(LOG_ERR, "refusing private key %s: readable by group or others (mode %04o; chmod 600 it)",
-		       key, ks.st_mode & 07777);
+		       b->key, st[KD_KEY].st_mode & 07777);
 		return NULL;
 	}
 	if (!kd_cache) {
@@ -417,60 +490,55 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
 		}
 	}
 	for (i = 0; i < kd_cache_size; i++) {
-		e = &kd_cache[i];
-		if (e->ctx && e->hash == hash && !strcmp(e->cert, cert) && !strcmp(e->key, key) &&
-		    !strcmp(e->chain, chain)) {
-			SSL_CTX *fresh;
+		SSL_CTX *fresh;
 
-			if (kd_file_same(&e->cert_id, &cs) && kd_file_same(&e->key_id, &ks) &&
-			    (!*chain || kd_file_same(&e->chain_id, &chs)))
-				return e->ctx;
-			if (e->stale && kd_file_same(&e->bad_cert_id, &cs) &&
-			    kd_file_same(&e->bad_key_id, &ks) &&
-			    (!*chain || kd_file_same(&e->bad_chain_id, &chs)))
-				return e->ctx;
-			/*
-			 * Replaced on disk.  Files replaced one after another
-			 * (certificate, then key) do not fit together for a
-			 * moment: serve the version loaded before until they do.
-			 */
-			fresh = kd_ctx_build(cert, key, chain);
-			if (!fresh) {
-				kd_log(LOG_WARNING, "%s changed but cannot be used; serving the version loaded before",
-				       cert);
-				e->stale = true;
-				kd_file_note(&e->bad_cert_id, &cs);
-				kd_file_note(&e->bad_key_id, &ks);
-				kd_file_note(&e->bad_chain_id, &chs);
-				return e->ctx;
-			}
-			SSL_CTX_free(e->ctx);
-			e->ctx = fresh;
-			e->stale = false;
-			kd_file_note(&e->cert_id, &cs);
-			kd_file_note(&e->key_id, &ks);
-			kd_file_note(&e->chain_id, &chs);
+		e = &kd_cache[i];
+		if (!e->ctx || e->hash != hash || e->client_cert != b->client_cert)
+			continue;
+		for (f = 0; f < KD_FILES && !strcmp(e->path[f], path[f]); f++)
+			;
+		if (f < KD_FILES)
+			continue;
+		if (kd_files_same(e->id, st, path))
+			return e->ctx;
+		if (e->stale && kd_files_same(e->bad, st, path))
+			return e->ctx;
+		/*
+		 * Replaced on disk.  Files replaced one after another
+		 * (certificate, then key) do not fit together for a
+		 * moment: serve the version loaded before until they do.
+		 */
+		fresh = kd_ctx_build(path);
+		if (!fresh) {
+			kd_log(LOG_WARNING, "%s changed but cannot be used; serving the version loaded before",
+			       b->cert);
+			e->stale = true;
+			kd_files_note(e->bad, st);
 			return e->ctx;
 		}
+		SSL_CTX_free(e->ctx);
+		e->ctx = fresh;
+		e->stale = false;
+		kd_files_note(e->id, st);
+		return e->ctx;
 	}
 	/* Not cached: the oldest loaded makes room. */
 	e = &kd_cache[kd_cache_next];
 	kd_cache_next = (kd_cache_next + 1) % kd_cache_size;
 	kd_entry_clear(e);
-	e->ctx = kd_ctx_build(cert, key, chain);
+	e->ctx = kd_ctx_build(path);
 	if (!e->ctx)
 		return NULL;
-	e->cert = strdup(cert);
-	e->key = strdup(key);
-	e->chain = strdup(chain);
-	if (!e->cert || !e->key || !e->chain) {
-		kd_entry_clear(e);
-		return NULL;
+	for (f = 0; f < KD_FILES; f++) {
+		e->path[f] = strdup(path[f]);
+		if (!e->path[f]) {
+			kd_entry_clear(e);
+			return NULL;
+		}
 	}
 	e->hash = hash;
-	kd_file_note(&e->cert_id, &cs);
-	kd_file_note(&e->key_id, &ks);
-	kd_file_note(&e->chain_id, &chs);
+	e->client_cert = b->client_cert;
+	kd_files_note(e->id, st);
 	return e->ctx;
 }
 
@@ -621,7 +689,7 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 		kd_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (job->select) {
 		if (!sni_ctx)
-			sni_ctx = kd_ctx_build(NULL, NULL, NULL);
+			sni_ctx = kd_ctx_build(NULL);
 		ctx = sni_ctx;
 	} else {
 		ctx = kd_ctx_get(cfg, &job->binding);
@@ -635,7 +703,7 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 		return;
 	SSL_set_ex_data(ssl, kd_conn_index, &c);
 	if (c.pol)
-		kd_apply_versions(ssl, c.pol);
+		kd_apply_policy(ssl, c.pol);
 	SSL_set_msg_callback(ssl, kd_msg_cb);
 	SSL_set_msg_callback_arg(ssl, &c);
 	if (!SSL_set_fd(ssl, job->fd))
@@ -660,8 +728,18 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 			       (unsigned long long)job->conn_id, job->peer,
 			       e == SSL_ERROR_SSL ? ERR_reason_error_string(ERR_peek_error()) ?: "TLS error" :
 			       e == SSL_ERROR_SYSCALL ? "connection closed" : "timed out");
-			/* OpenSSL 3 reports a peer's EOF as an SSL error of its own. */
-			if (e == SSL_ERROR_SYSCALL ||
+			/* A client certificate missing or not verified (the alert went out). */
+			if (e == SSL_ERROR_SSL && c.pol && c.pol->client_cert &&
+			    (SSL_get_verify_result(ssl) != X509_V_OK ||
+			     ERR_GET_REASON(ERR_peek_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE ||
+			     ERR_GET_REASON(ERR_peek_error()) == SSL_R_CERTIFICATE_VERIFY_FAILED)) {
+				kd_log(LOG_INFO, "conn %llu from %s: client certificate: %s",
+				       (unsigned long long)job->conn_id, job->peer,
+				       SSL_get_verify_result(ssl) != X509_V_OK ?
+				       X509_verify_cert_error_string(SSL_get_verify_result(ssl)) :
+				       "none sent");
+				res->status = KHTTPS_HS_CLIENT_CERT;
+			} else if (e == SSL_ERROR_SYSCALL ||
 			    (e == SSL_ERROR_SSL &&
 			     ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
 				res->status = KHTTPS_HS_CLIENT_CLOSED;

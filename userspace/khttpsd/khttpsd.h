@@ -43,6 +43,9 @@ struct kd_binding {
 	char key[4096];
 	char store[4096];	/* "" unless a ccs binding */
 	char chain[4096];	/* intermediates, or "" */
+	char ca[4096];		/* client certificates' CAs, or "" */
+	char crl[4096];		/* their CRL, or "" */
+	uint8_t client_cert;	/* enum khttps_client_cert */
 	uint16_t min_version, max_version;	/* TLS1_2_VERSION..TLS1_3_VERSION */
 	unsigned char alpn[256];	/* ALPN wire format: length-prefixed names */
 	unsigned int alpn_len;

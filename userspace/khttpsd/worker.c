@@ -67,6 +67,12 @@ static void parse_policy(struct nlattr *nest, struct kd_binding *b)
 		parse_alpn(nla_get_string(tb[KHTTPS_POLICY_A_ALPN]), b);
 	if (tb[KHTTPS_POLICY_A_CHAIN])
 		nla_strlcpy(b->chain, tb[KHTTPS_POLICY_A_CHAIN], sizeof(b->chain));
+	if (tb[KHTTPS_POLICY_A_CLIENT_CERT])
+		b->client_cert = nla_get_u8(tb[KHTTPS_POLICY_A_CLIENT_CERT]);
+	if (tb[KHTTPS_POLICY_A_CA])
+		nla_strlcpy(b->ca, tb[KHTTPS_POLICY_A_CA], sizeof(b->ca));
+	if (tb[KHTTPS_POLICY_A_CRL])
+		nla_strlcpy(b->crl, tb[KHTTPS_POLICY_A_CRL], sizeof(b->crl));
 }
 
 /* A binding as ACCEPT or SELECT gives it: cert and key, or a store; its policy. */

@@ -244,6 +244,12 @@ enum khttps_bind_kind {
  *	order of preference, comma-separated ("h2,http/1.1"); default "http/1.1"
  * @KHTTPS_POLICY_A_CHAIN: string, absolute path of a PEM file of
  *	intermediate certificates, sent after the certificate in file order
+ * @KHTTPS_POLICY_A_CLIENT_CERT: u8, &enum khttps_client_cert: whether the
+ *	handshake asks the client for a certificate; default off
+ * @KHTTPS_POLICY_A_CA: string, absolute path of the PEM file of CAs that
+ *	client certificates must chain to; needed unless client certs are off
+ * @KHTTPS_POLICY_A_CRL: string, absolute path of a PEM CRL file checked for
+ *	each client certificate
  */
 enum khttps_policy_attr {
 	KHTTPS_POLICY_A_UNSPEC,
@@ -251,9 +257,27 @@ enum khttps_policy_attr {
 	KHTTPS_POLICY_A_MAX_VERSION,
 	KHTTPS_POLICY_A_ALPN,
 	KHTTPS_POLICY_A_CHAIN,
+	KHTTPS_POLICY_A_CLIENT_CERT,
+	KHTTPS_POLICY_A_CA,
+	KHTTPS_POLICY_A_CRL,
 
 	__KHTTPS_POLICY_A_MAX,
 	KHTTPS_POLICY_A_MAX = __KHTTPS_POLICY_A_MAX - 1
+};
+
+/**
+ * enum khttps_client_cert - client certificates (%KHTTPS_POLICY_A_CLIENT_CERT)
+ * @KHTTPS_CLIENT_CERT_OFF: not asked for
+ * @KHTTPS_CLIENT_CERT_REQUEST: asked for; a client without one is served,
+ *	one that does not verify is refused
+ * @KHTTPS_CLIENT_CERT_REQUIRE: a verified client certificate is needed
+ */
+enum khttps_client_cert {
+	KHTTPS_CLIENT_CERT_OFF,
+	KHTTPS_CLIENT_CERT_REQUEST,
+	KHTTPS_CLIENT_CERT_REQUIRE,
+
+	__KHTTPS_CLIENT_CERT_MAX,
 };
 
 /**
@@ -310,6 +334,9 @@ enum khttps_crypto_attr {
  *	during the handshake
  * @KHTTPS_HS_NO_BINDING: no binding matched the client's SNI; the daemon
  *	sent unrecognized_name
+ * @KHTTPS_HS_CLIENT_CERT: the binding wants a client certificate and the
+ *	client sent none, or one that did not verify (untrusted, expired,
+ *	revoked); the client got the alert TLS defines for it
  */
 enum khttps_hs_status {
 	KHTTPS_HS_OK,
@@ -318,6 +345,7 @@ enum khttps_hs_status {
 	KHTTPS_HS_INTERNAL,
 	KHTTPS_HS_CLIENT_CLOSED,
 	KHTTPS_HS_NO_BINDING,
+	KHTTPS_HS_CLIENT_CERT,
 
 	__KHTTPS_HS_MAX,
 };
@@ -372,6 +400,8 @@ enum khttps_hs_status {
  * @KHTTPS_STAT_UNRECOGNIZED_NAME: of @KHTTPS_STAT_HS_FAILED: no binding for
  *	the client's SNI (or none sent, and no address binding); the client got
  *	an unrecognized_name alert.  Counted only in the namespace's totals
+ * @KHTTPS_STAT_HS_FAILED_CLIENT_CERT: of @KHTTPS_STAT_HS_FAILED: a client
+ *	certificate was missing or did not verify
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -409,6 +439,7 @@ enum khttps_stat {
 	KHTTPS_STAT_HS_FAILED_INTERNAL,
 	KHTTPS_STAT_HS_FAILED_CLOSED,
 	KHTTPS_STAT_UNRECOGNIZED_NAME,
+	KHTTPS_STAT_HS_FAILED_CLIENT_CERT,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
