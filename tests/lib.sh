@@ -38,6 +38,19 @@ t_wait() {
 		sleep 0.1
 	done
 }
+# A scratch directory ($dir) and background processes (add to $pids) that
+# go when the test ends; a test may define t_cleanup for more.
+t_scratch() {
+	dir=$(mktemp -d "/tmp/khttps-$1.XXXXXX")
+	pids=()
+	trap t__cleanup EXIT
+}
+t__cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	if declare -F t_cleanup > /dev/null; then t_cleanup; fi
+	rm -rf "$dir"
+}
 t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {
 	echo "1..$T_N"

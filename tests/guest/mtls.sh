@@ -6,15 +6,9 @@
 # the alert TLS defines for it and is counted.
 set -u
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/khttps-mtls.XXXXXX)
-pids=()
 B=127.0.0.1:8443
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	"$KHTTPSCTL" binding del $B > /dev/null 2>&1
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+t_scratch mtls
+t_cleanup() { "$KHTTPSCTL" binding del $B > /dev/null 2>&1; }
 stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 # curl as client $1 ("" for none), more curl options after it.
 as() {

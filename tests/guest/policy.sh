@@ -6,15 +6,9 @@
 # established connections carry on undisturbed.
 set -u
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/khttps-policy.XXXXXX)
-pids=()
 B=127.0.0.1:8443
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	"$KHTTPSCTL" binding del $B > /dev/null 2>&1
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+t_scratch policy
+t_cleanup() { "$KHTTPSCTL" binding del $B > /dev/null 2>&1; }
 stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 sclient() { echo | timeout 30 openssl s_client -connect $B -servername localhost "$@" 2>&1; }
 certfp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
