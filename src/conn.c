@@ -69,6 +69,7 @@ static void khttps_conn_free(struct khttps_conn *kc)
 	khttps_relay_free(kc);
 	kfree(kc->kc_sni);
 	kfree(kc->kc_alpn);
+	kfree(kc->kc_client);
 	/* Once the socket has a file, the file owns it. */
 	if (kc->kc_file)
 		fput(kc->kc_file);

@@ -194,6 +194,7 @@ struct khttps_conn {
 	struct delayed_work kc_work;	/* forward mode: the relay */
 	struct khttps_relay *kc_relay;	/* forward mode, once established */
 	char *kc_sni, *kc_alpn;		/* from DONE, or NULL */
+	struct khttps_client_id *kc_client;	/* from DONE, or NULL */
 	struct list_head kc_qlist;	/* queue mode: on q_ready */
 	unsigned long kc_flags;		/* &enum khttps_conn_flag */
 };
@@ -205,6 +206,14 @@ enum khttps_conn_flag {
 	KHTTPS_CF_RX_END,	/* the end (EOF, error) was counted */
 	KHTTPS_CF_TX_CLOSED,	/* our close_notify was sent */
 	KHTTPS_CF_FAILED,	/* a fatal alert went either way: no more records */
+};
+
+/* A verified client certificate, as DONE named it. */
+struct khttps_client_id {
+	char subject[KHTTPS_DN_MAX];
+	char issuer[KHTTPS_DN_MAX];
+	char serial[KHTTPS_SERIAL_MAX];
+	u8 sha256[32];
 };
 
 /* Why a connection ends, and what the client is told. */

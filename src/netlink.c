@@ -52,6 +52,13 @@ static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_CRL]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
 };
 
+static const struct nla_policy khttps_client_cert_policy[KHTTPS_CLIENT_CERT_A_MAX + 1] = {
+	[KHTTPS_CLIENT_CERT_A_SUBJECT]	= { .type = NLA_NUL_STRING, .len = KHTTPS_DN_MAX - 1 },
+	[KHTTPS_CLIENT_CERT_A_ISSUER]	= { .type = NLA_NUL_STRING, .len = KHTTPS_DN_MAX - 1 },
+	[KHTTPS_CLIENT_CERT_A_SERIAL]	= { .type = NLA_NUL_STRING, .len = KHTTPS_SERIAL_MAX - 1 },
+	[KHTTPS_CLIENT_CERT_A_SHA256]	= NLA_POLICY_EXACT_LEN(32),
+};
+
 static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_API_VERSION]	= { .type = NLA_U32 },
 	[KHTTPS_A_BIND]		= NLA_POLICY_NESTED(khttps_addr_policy),
@@ -78,6 +85,7 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_SELECT]	= { .type = NLA_REJECT },
 	[KHTTPS_A_SKIP_CCS]	= { .type = NLA_FLAG },
 	[KHTTPS_A_POLICY]	= NLA_POLICY_NESTED(khttps_tls_policy),
+	[KHTTPS_A_CLIENT_CERT]	= NLA_POLICY_NESTED(khttps_client_cert_policy),
 };
 
 /*
@@ -730,7 +738,29 @@ static void khttps_nl_wipe_keys(struct genl_info *info)
 	}
 }
 
-/* Keep the SNI and ALPN a DONE carried, for applications and listings. */
+/* Keep the client certificate a DONE named (checked by the policy). */
+static void khttps_nl_conn_client(struct khttps_conn *kc, const struct nlattr *attr)
+{
+	struct nlattr *tb[KHTTPS_CLIENT_CERT_A_MAX + 1];
+	struct khttps_client_id *id;
+
+	if (!attr || nla_parse_nested(tb, KHTTPS_CLIENT_CERT_A_MAX, attr,
+				      khttps_client_cert_policy, NULL) ||
+	    !tb[KHTTPS_CLIENT_CERT_A_SUBJECT] || !tb[KHTTPS_CLIENT_CERT_A_SHA256])
+		return;
+	id = kzalloc(sizeof(*id), GFP_KERNEL);
+	if (!id)
+		return;
+	nla_strscpy(id->subject, tb[KHTTPS_CLIENT_CERT_A_SUBJECT], sizeof(id->subject));
+	if (tb[KHTTPS_CLIENT_CERT_A_ISSUER])
+		nla_strscpy(id->issuer, tb[KHTTPS_CLIENT_CERT_A_ISSUER], sizeof(id->issuer));
+	if (tb[KHTTPS_CLIENT_CERT_A_SERIAL])
+		nla_strscpy(id->serial, tb[KHTTPS_CLIENT_CERT_A_SERIAL], sizeof(id->serial));
+	nla_memcpy(id->sha256, tb[KHTTPS_CLIENT_CERT_A_SHA256], sizeof(id->sha256));
+	kc->kc_client = id;
+}
+
+/* Keep the SNI, ALPN and client certificate a DONE carried, for applications. */
 static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
 {
 	struct nlattr *sni = info->attrs[KHTTPS_A_SNI], *alpn = info->attrs[KHTTPS_A_ALPN];
@@ -739,6 +769,7 @@ static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
 		kc->kc_sni = kstrdup(nla_data(sni), GFP_KERNEL);
 	if (alpn && nla_len(alpn) > 1)
 		kc->kc_alpn = kstrdup(nla_data(alpn), GFP_KERNEL);
+	khttps_nl_conn_client(kc, info->attrs[KHTTPS_A_CLIENT_CERT]);
 }
 
 /*

@@ -261,6 +261,13 @@ static void khttps_conn_info(struct khttps_conn *kc, struct khttps_conn_info *in
 		strscpy(info->sni, kc->kc_sni, sizeof(info->sni));
 	if (kc->kc_alpn)
 		strscpy(info->alpn, kc->kc_alpn, sizeof(info->alpn));
+	if (kc->kc_client) {
+		info->flags |= KHTTPS_CONN_CLIENT_CERT;
+		strscpy(info->client_subject, kc->kc_client->subject, sizeof(info->client_subject));
+		strscpy(info->client_issuer, kc->kc_client->issuer, sizeof(info->client_issuer));
+		strscpy(info->client_serial, kc->kc_client->serial, sizeof(info->client_serial));
+		memcpy(info->client_sha256, kc->kc_client->sha256, sizeof(info->client_sha256));
+	}
 }
 
 /*

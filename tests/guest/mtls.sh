@@ -78,6 +78,21 @@ out=$(as eve)
 "$KHTTPSCTL" binding show | grep -q "clientcert request ca $dir/ca.crt crl $dir/crl.pem" &&
 	t_ok "binding show lists clientcert, ca and crl" || t_fail "binding show lists clientcert, ca and crl" "$("$KHTTPSCTL" binding show)"
 
+t_log "step: the verified identity reaches a queue application"
+t_check "queue binding 127.0.0.1:8444 with clientcert require" "$KHTTPSCTL" binding add 127.0.0.1:8444 \
+	cert "$dir/server.crt" key "$dir/server.key" clientcert require ca "$dir/ca.crt" queue mtls
+"$T_BUILD/khttps-serve" -q mtls -r "$dir/root" > "$dir/serve.log" 2>&1 &
+pids+=($!)
+info=$(curl -sS --max-time 60 --cacert "$dir/server.crt" --resolve localhost:8444:127.0.0.1 \
+	--cert "$dir/alice.crt" --key "$dir/alice.key" https://localhost:8444/_khttps/info 2>&1)
+want_fp=$(openssl x509 -in "$dir/alice.crt" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+want_serial=$(openssl x509 -in "$dir/alice.crt" -noout -serial | cut -d= -f2)
+[[ $info == *"client_subject CN=alice"* ]] && [[ $info == *"client_issuer CN=khttps-test-client-ca"* ]] &&
+	[[ $info == *"client_serial $want_serial"* ]] && [[ $info == *"client_sha256 $want_fp"* ]] &&
+	t_ok "libkhttps gives subject, issuer, serial and SHA-256 of the client certificate" ||
+	t_fail "libkhttps gives subject, issuer, serial and SHA-256 of the client certificate" "$info"
+"$KHTTPSCTL" binding del 127.0.0.1:8444
+
 t_log "step: clientcert off"
 t_check "binding set clientcert off" "$KHTTPSCTL" binding set $B clientcert off
 out=$(as eve)

@@ -31,7 +31,7 @@ import time
 SOL_TLS, TLS_TX, TLS_RX = 282, 1, 2
 # struct khttps_attach, struct khttps_accept (with struct khttps_conn_info)
 ATTACH_FMT = "32sI"
-INFO_SIZE = 8 + 2 + 2 + 4 + 128 + 128 + 256 + 256
+INFO_SIZE = 8 + 2 + 2 + 4 + 128 + 128 + 256 + 256 + 256 + 256 + 48 + 32
 ACCEPT_SIZE = 4 + 4 + INFO_SIZE
 
 

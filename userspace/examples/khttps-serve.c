@@ -159,16 +159,26 @@ static int serve_file(struct conn *c, const char *path, bool keep, bool head_onl
 
 static int serve_info(struct conn *c, bool keep, bool head_only)
 {
-	char peer[64], local[64], body[1024];
+	char peer[64], local[64], body[2048], fp[65];
+	int n, i;
 
 	khttps_addr_string(&c->info.peer, peer, sizeof(peer));
 	khttps_addr_string(&c->info.local, local, sizeof(local));
-	snprintf(body, sizeof(body),
-		 "conn %llu\npeer %s\nlocal %s\nversion %s\ncipher %s\nsni %s\nalpn %s\n",
-		 (unsigned long long)c->info.conn_id, peer, local,
-		 khttps_tls_version_name(c->info.tls_version),
-		 khttps_cipher_name(c->info.tls_version, c->info.cipher),
-		 c->info.sni[0] ? c->info.sni : "-", c->info.alpn[0] ? c->info.alpn : "-");
+	n = snprintf(body, sizeof(body),
+		     "conn %llu\npeer %s\nlocal %s\nversion %s\ncipher %s\nsni %s\nalpn %s\n",
+		     (unsigned long long)c->info.conn_id, peer, local,
+		     khttps_tls_version_name(c->info.tls_version),
+		     khttps_cipher_name(c->info.tls_version, c->info.cipher),
+		     c->info.sni[0] ? c->info.sni : "-", c->info.alpn[0] ? c->info.alpn : "-");
+	if (c->info.flags & KHTTPS_CONN_CLIENT_CERT) {
+		for (i = 0; i < 32; i++)
+			snprintf(fp + 2 * i, 3, "%02x", c->info.client_sha256[i]);
+		snprintf(body + n, sizeof(body) - (size_t)n,
+			 "client_subject %s\nclient_issuer %s\nclient_serial %s\nclient_sha256 %s\n",
+			 c->info.client_subject, c->info.client_issuer, c->info.client_serial, fp);
+	} else {
+		snprintf(body + n, sizeof(body) - (size_t)n, "client_subject -\n");
+	}
 	return send_text(c, 200, "OK", body, keep, head_only);
 }
 

@@ -16,6 +16,7 @@
 #include <linux/tls.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/ssl.h>
 
 #include "addr.h"
@@ -599,6 +600,43 @@ static void kd_fill_dir(struct kd_dir_keys *d, uint16_t version, bool chacha, co
 	}
 }
 
+/* A name in RFC 2253 form, cut to @len. */
+static void kd_name(X509_NAME *name, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n = 0;
+
+	out[0] = '\0';
+	if (!b)
+		return;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0)
+		n = BIO_read(b, out, (int)len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+/* The verified client certificate's facts, for applications. */
+static void kd_client_identity(SSL *ssl, struct kd_result *res)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+	unsigned int mdlen = 0;
+	BIGNUM *bn;
+	char *hex;
+
+	if (!x || SSL_get_verify_result(ssl) != X509_V_OK)
+		return;
+	kd_name(X509_get_subject_name(x), res->client_subject, sizeof(res->client_subject));
+	kd_name(X509_get_issuer_name(x), res->client_issuer, sizeof(res->client_issuer));
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	hex = bn ? BN_bn2hex(bn) : NULL;
+	if (hex)
+		snprintf(res->client_serial, sizeof(res->client_serial), "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	if (X509_digest(x, EVP_sha256(), res->client_sha256, &mdlen) && mdlen == 32)
+		res->client_cert = true;
+}
+
 static int kd_derive(SSL *ssl, struct kd_conn *c, struct kd_result *res)
 {
 	const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
@@ -753,6 +791,7 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
 	if (alpn_len)
 		snprintf(res->alpn, sizeof(res->alpn), "%.*s", (int)alpn_len, alpn);
+	kd_client_identity(ssl, res);
 	if (kd_derive(ssl, &c, res)) {
 		res->status = KHTTPS_HS_INTERNAL;
 		OPENSSL_cleanse(&res->tx, sizeof(res->tx));

@@ -31,6 +31,9 @@ struct kd_result {
 	struct kd_dir_keys tx, rx;
 	char sni[256];
 	char alpn[256];
+	bool client_cert;		/* the client_* fields hold a verified certificate */
+	char client_subject[256], client_issuer[256], client_serial[48];
+	uint8_t client_sha256[32];
 };
 
 /*

@@ -153,6 +153,22 @@ static int put_dir(struct nl_msg *msg, int type, const struct kd_dir_keys *d)
 	return 0;
 }
 
+static int put_client_cert(struct nl_msg *msg, const struct kd_result *res)
+{
+	struct nlattr *nest;
+
+	if (!res->client_cert)
+		return 0;
+	nest = nla_nest_start(msg, KHTTPS_A_CLIENT_CERT);
+	if (!nest || nla_put_string(msg, KHTTPS_CLIENT_CERT_A_SUBJECT, res->client_subject) ||
+	    nla_put_string(msg, KHTTPS_CLIENT_CERT_A_ISSUER, res->client_issuer) ||
+	    nla_put_string(msg, KHTTPS_CLIENT_CERT_A_SERIAL, res->client_serial) ||
+	    nla_put(msg, KHTTPS_CLIENT_CERT_A_SHA256, 32, res->client_sha256))
+		return -1;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
 static void send_done(struct khttps_nl *nl, const struct kd_job *job, struct kd_result *res)
 {
 	struct nl_msg *msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_DONE);
@@ -169,7 +185,8 @@ static void send_done(struct khttps_nl *nl, const struct kd_job *job, struct kd_
 	     nla_put_u16(msg, KHTTPS_A_CIPHER, res->cipher) ||
 	     put_dir(msg, KHTTPS_A_TX, &res->tx) || put_dir(msg, KHTTPS_A_RX, &res->rx) ||
 	     (res->sni[0] && nla_put_string(msg, KHTTPS_A_SNI, res->sni)) ||
-	     (res->alpn[0] && nla_put_string(msg, KHTTPS_A_ALPN, res->alpn)))) {
+	     (res->alpn[0] && nla_put_string(msg, KHTTPS_A_ALPN, res->alpn)) ||
+	     put_client_cert(msg, res))) {
 		/* Keys that do not fit must not go half-sent: report a failure. */
 		OPENSSL_cleanse(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 		nlmsg_free(msg);

@@ -57,7 +57,9 @@ int khttps_queue_fd(const struct khttps_queue *q);
 /*
  * Take the oldest waiting connection.  @flags: SOCK_CLOEXEC, SOCK_NONBLOCK
  * for the new fd, as accept4().  @info (may be NULL) gets the connection's
- * peer and local address, SNI, ALPN, TLS version and cipher.
+ * peer and local address, SNI, ALPN, TLS version and cipher, and with
+ * KHTTPS_CONN_CLIENT_CERT in info->flags the verified client certificate's
+ * subject, issuer, serial and SHA-256 (bindings with clientcert).
  * Returns the fd (>= 0), or -EAGAIN (non-blocking queue, nothing waits),
  * -EINTR, or another negative errno.
  */

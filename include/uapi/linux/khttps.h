@@ -164,6 +164,8 @@ enum khttps_cmd {
  *	certificate for the name; look further (the address binding)
  * @KHTTPS_A_POLICY: nest, &enum khttps_policy_attr: the binding's TLS
  *	policy, which the daemon applies; kept and given back as sent
+ * @KHTTPS_A_CLIENT_CERT: nest, &enum khttps_client_cert_attr: in DONE, the
+ *	client certificate the daemon verified, for applications
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -200,6 +202,7 @@ enum khttps_attr {
 	KHTTPS_A_SELECT,
 	KHTTPS_A_SKIP_CCS,
 	KHTTPS_A_POLICY,
+	KHTTPS_A_CLIENT_CERT,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
@@ -278,6 +281,25 @@ enum khttps_client_cert {
 	KHTTPS_CLIENT_CERT_REQUIRE,
 
 	__KHTTPS_CLIENT_CERT_MAX,
+};
+
+/**
+ * enum khttps_client_cert_attr - a verified client certificate (%KHTTPS_A_CLIENT_CERT)
+ * @KHTTPS_CLIENT_CERT_A_UNSPEC: never used
+ * @KHTTPS_CLIENT_CERT_A_SUBJECT: string, the subject, RFC 2253 (< %KHTTPS_DN_MAX)
+ * @KHTTPS_CLIENT_CERT_A_ISSUER: string, the issuer, likewise
+ * @KHTTPS_CLIENT_CERT_A_SERIAL: string, the serial number in hex (< %KHTTPS_SERIAL_MAX)
+ * @KHTTPS_CLIENT_CERT_A_SHA256: binary, 32 bytes: SHA-256 of the DER certificate
+ */
+enum khttps_client_cert_attr {
+	KHTTPS_CLIENT_CERT_A_UNSPEC,
+	KHTTPS_CLIENT_CERT_A_SUBJECT,
+	KHTTPS_CLIENT_CERT_A_ISSUER,
+	KHTTPS_CLIENT_CERT_A_SERIAL,
+	KHTTPS_CLIENT_CERT_A_SHA256,
+
+	__KHTTPS_CLIENT_CERT_A_MAX,
+	KHTTPS_CLIENT_CERT_A_MAX = __KHTTPS_CLIENT_CERT_A_MAX - 1
 };
 
 /**
@@ -496,6 +518,11 @@ enum khttps_cap {
 #define KHTTPS_DEV_NAME		"khttps"
 #define KHTTPS_SNI_MAX		256	/* RFC 6066: a host name is at most 255 bytes */
 #define KHTTPS_ALPN_MAX		256	/* RFC 7301: a protocol name is at most 255 bytes */
+#define KHTTPS_DN_MAX		256	/* a certificate's subject or issuer, RFC 2253 */
+#define KHTTPS_SERIAL_MAX	48	/* a serial number in hex: at most 20 bytes, RFC 5280 */
+
+/* struct khttps_conn_info flags */
+#define KHTTPS_CONN_CLIENT_CERT	0x1	/* the client_* fields hold a verified client certificate */
 
 /**
  * struct khttps_attach - argument of %KHTTPS_IOC_ATTACH
@@ -514,18 +541,28 @@ struct khttps_attach {
  * @cipher: TLS_CIPHER_* (linux/tls.h)
  * @peer: the client's address (struct sockaddr_in or sockaddr_in6)
  * @local: the address the client connected to
+ * @flags: %KHTTPS_CONN_CLIENT_CERT
  * @sni: the server name the client asked for, or ""
  * @alpn: the negotiated application protocol, or ""
+ * @client_subject: with %KHTTPS_CONN_CLIENT_CERT: the verified client
+ *	certificate's subject (RFC 2253), possibly cut short
+ * @client_issuer: its issuer, likewise
+ * @client_serial: its serial number, hex
+ * @client_sha256: SHA-256 of the DER certificate
  */
 struct khttps_conn_info {
 	__u64 conn_id;
 	__u16 tls_version;
 	__u16 cipher;
-	__u32 reserved;
+	__u32 flags;
 	struct __kernel_sockaddr_storage peer;
 	struct __kernel_sockaddr_storage local;
 	char sni[KHTTPS_SNI_MAX];
 	char alpn[KHTTPS_ALPN_MAX];
+	char client_subject[KHTTPS_DN_MAX];
+	char client_issuer[KHTTPS_DN_MAX];
+	char client_serial[KHTTPS_SERIAL_MAX];
+	__u8 client_sha256[32];
 };
 
 /**
