@@ -102,6 +102,7 @@ struct khttps_binding {
 	u16 kb_port;				/* HOST, CCS; host order */
 	struct khttps_listener *kb_listen[KHTTPS_BINDING_LISTENERS];
 	struct nlattr *kb_policy;		/* a copy of KHTTPS_A_POLICY, or NULL */
+	u8 kb_proxy;				/* &enum khttps_proxy, from kb_policy */
 	char *kb_cert;
 	char *kb_key;
 	struct sockaddr_storage kb_backend;	/* ss_family 0: queue mode */
@@ -172,6 +173,8 @@ struct khttps_relay {
 	unsigned long linger_end;	/* CLOSING: give up sending by then */
 	struct khttps_pipe up;		/* client -> backend */
 	struct khttps_splice down;	/* backend -> client */
+	u8 *pp2;			/* a PROXY header still to send, or NULL */
+	unsigned int pp2_len, pp2_off;
 };
 
 struct khttps_conn {
@@ -189,6 +192,7 @@ struct khttps_conn {
 	struct sockaddr_storage kc_peer;
 	u16 kc_version;			/* set once kTLS is installed */
 	u16 kc_cipher;
+	u16 kc_suite;			/* IANA number from DONE, or 0 */
 	atomic64_t kc_rec_in;		/* kTLS record sequence last counted, rx */
 	atomic64_t kc_rec_out;		/* and tx */
 	struct delayed_work kc_work;	/* forward mode: the relay */
@@ -214,6 +218,7 @@ struct khttps_client_id {
 	char issuer[KHTTPS_DN_MAX];
 	char serial[KHTTPS_SERIAL_MAX];
 	u8 sha256[32];
+	char cn[KHTTPS_DN_MAX];		/* the subject's common name, or "" */
 };
 
 /* Why a connection ends, and what the client is told. */
@@ -326,5 +331,9 @@ int khttps_relay_start(struct khttps_conn *kc);
 void khttps_relay_detach(struct khttps_conn *kc);
 void khttps_relay_free(struct khttps_conn *kc);
 void khttps_relay_work(struct work_struct *work);
+
+/* proxy.c */
+u8 *khttps_proxy_v2(const struct khttps_conn *kc, unsigned int *len);
+u8 khttps_policy_proxy(const struct nlattr *policy);
 
 #endif /* _KHTTPS_H */

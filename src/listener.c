@@ -408,6 +408,7 @@ int khttps_binding_add(struct khttps_net *kn, const struct khttps_binding_cfg *c
 		goto err_free;
 	if (cfg->policy && !(kb->kb_policy = kmemdup(cfg->policy, cfg->policy->nla_len, GFP_KERNEL)))
 		goto err_free;
+	kb->kb_proxy = khttps_policy_proxy(cfg->policy);
 	if (cfg->queue) {
 		kb->kb_queue = khttps_queue_get(kn, cfg->queue, cfg->queue_uid, cfg->queue_gid,
 						extack);
@@ -589,14 +590,20 @@ int khttps_binding_set(struct khttps_net *kn, const struct khttps_binding_cfg *k
 			NL_SET_ERR_MSG(extack, "khttps: only a ccs binding has a store");
 			break;
 		}
+		if (policy && kb->kb_queue && khttps_policy_proxy(policy) != KHTTPS_PROXY_OFF) {
+			NL_SET_ERR_MSG(extack, "khttps: a PROXY header is for forward mode (a backend)");
+			break;
+		}
 		if (cert)
 			swap(kb->kb_cert, cert);
 		if (pkey)
 			swap(kb->kb_key, pkey);
 		if (store)
 			swap(kb->kb_store, store);
-		if (policy)
+		if (policy) {
 			swap(kb->kb_policy, policy);
+			kb->kb_proxy = khttps_policy_proxy(kb->kb_policy);
+		}
 		if (chg->backend.ss_family)
 			kb->kb_backend = chg->backend;
 		err = 0;

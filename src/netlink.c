@@ -50,6 +50,7 @@ static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_CLIENT_CERT]	= NLA_POLICY_MAX(NLA_U8, __KHTTPS_CLIENT_CERT_MAX - 1),
 	[KHTTPS_POLICY_A_CA]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
 	[KHTTPS_POLICY_A_CRL]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[KHTTPS_POLICY_A_PROXY]		= NLA_POLICY_MAX(NLA_U8, KHTTPS_PROXY_V2),
 };
 
 static const struct nla_policy khttps_client_cert_policy[KHTTPS_CLIENT_CERT_A_MAX + 1] = {
@@ -57,6 +58,7 @@ static const struct nla_policy khttps_client_cert_policy[KHTTPS_CLIENT_CERT_A_MA
 	[KHTTPS_CLIENT_CERT_A_ISSUER]	= { .type = NLA_NUL_STRING, .len = KHTTPS_DN_MAX - 1 },
 	[KHTTPS_CLIENT_CERT_A_SERIAL]	= { .type = NLA_NUL_STRING, .len = KHTTPS_SERIAL_MAX - 1 },
 	[KHTTPS_CLIENT_CERT_A_SHA256]	= NLA_POLICY_EXACT_LEN(32),
+	[KHTTPS_CLIENT_CERT_A_CN]	= { .type = NLA_NUL_STRING, .len = KHTTPS_DN_MAX - 1 },
 };
 
 static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
@@ -86,6 +88,7 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_SKIP_CCS]	= { .type = NLA_FLAG },
 	[KHTTPS_A_POLICY]	= NLA_POLICY_NESTED(khttps_tls_policy),
 	[KHTTPS_A_CLIENT_CERT]	= NLA_POLICY_NESTED(khttps_client_cert_policy),
+	[KHTTPS_A_SUITE]	= { .type = NLA_U16 },
 };
 
 /*
@@ -342,6 +345,12 @@ static int khttps_nl_check_policy(const struct nlattr *attr, struct netlink_ext_
 				    "khttps: client certificates need a ca file to verify them");
 		return -EINVAL;
 	}
+	if (tb[KHTTPS_POLICY_A_PROXY] && nla_get_u8(tb[KHTTPS_POLICY_A_PROXY]) != KHTTPS_PROXY_OFF &&
+	    nla_get_u8(tb[KHTTPS_POLICY_A_PROXY]) != KHTTPS_PROXY_V2) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_PROXY],
+				    "khttps: the PROXY protocol version is 2 (or none)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -434,6 +443,11 @@ static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *inf
 						    "khttps: no such group in this user namespace");
 				return -EINVAL;
 			}
+		}
+		if (khttps_policy_proxy(cfg.policy) != KHTTPS_PROXY_OFF) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[KHTTPS_A_POLICY],
+					    "khttps: a PROXY header is for forward mode (a backend)");
+			return -EINVAL;
 		}
 		cfg.queue = nla_data(a[KHTTPS_A_QUEUE]);
 		if (!khttps_queue_name_ok(cfg.queue)) {
@@ -757,6 +771,8 @@ static void khttps_nl_conn_client(struct khttps_conn *kc, const struct nlattr *a
 	if (tb[KHTTPS_CLIENT_CERT_A_SERIAL])
 		nla_strscpy(id->serial, tb[KHTTPS_CLIENT_CERT_A_SERIAL], sizeof(id->serial));
 	nla_memcpy(id->sha256, tb[KHTTPS_CLIENT_CERT_A_SHA256], sizeof(id->sha256));
+	if (tb[KHTTPS_CLIENT_CERT_A_CN])
+		nla_strscpy(id->cn, tb[KHTTPS_CLIENT_CERT_A_CN], sizeof(id->cn));
 	kc->kc_client = id;
 }
 
@@ -769,6 +785,8 @@ static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
 		kc->kc_sni = kstrdup(nla_data(sni), GFP_KERNEL);
 	if (alpn && nla_len(alpn) > 1)
 		kc->kc_alpn = kstrdup(nla_data(alpn), GFP_KERNEL);
+	if (info->attrs[KHTTPS_A_SUITE])
+		kc->kc_suite = nla_get_u16(info->attrs[KHTTPS_A_SUITE]);
 	khttps_nl_conn_client(kc, info->attrs[KHTTPS_A_CLIENT_CERT]);
 }
 

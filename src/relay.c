@@ -378,6 +378,27 @@ static void khttps_relay_finish(struct khttps_conn *kc)
 	mutex_unlock(&kn->kn_lock);
 }
 
+/* Send (what is left of) the PROXY header; bytes sent, or a negative errno. */
+static int khttps_relay_send_pp2(struct khttps_relay *r)
+{
+	struct kvec iov = {
+		.iov_base = r->pp2 + r->pp2_off,
+		.iov_len = r->pp2_len - r->pp2_off,
+	};
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	int n;
+
+	n = kernel_sendmsg(r->backend, &msg, &iov, 1, iov.iov_len);
+	if (n > 0) {
+		r->pp2_off += n;
+		if (r->pp2_off == r->pp2_len) {
+			kfree(r->pp2);
+			r->pp2 = NULL;
+		}
+	}
+	return n;
+}
+
 /* Client to backend.  Return: >0 progress, 0 nothing to do now, <0 end (see *end). */
 static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 {
@@ -387,6 +408,20 @@ static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 	u8 type, body[2];
 
 	for (;;) {
+		if (r->pp2) {
+			if (!r->connected)
+				return progress;
+			n = khttps_relay_send_pp2(r);
+			if (n == -EAGAIN)
+				return progress;
+			if (n < 0) {
+				*end = (struct khttps_end){ KHTTPS_STAT_BACKEND_ERRORS,
+							    TLS_ALERT_INTERNAL_ERROR };
+				return n;
+			}
+			progress = 1;
+			continue;
+		}
 		if (p->len) {
 			if (!r->connected)
 				return progress;
@@ -527,7 +562,7 @@ void khttps_relay_work(struct work_struct *work)
 			khttps_relay_end(kc, end);
 			goto out;
 		}
-		if (r->up.eof && !r->up.len && r->connected && !r->backend_shut) {
+		if (r->up.eof && !r->up.len && !r->pp2 && r->connected && !r->backend_shut) {
 			kernel_sock_shutdown(r->backend, SHUT_WR);
 			r->backend_shut = true;
 		}
@@ -585,6 +620,13 @@ static int khttps_relay_setup(struct khttps_conn *kc)
 	err = khttps_pipe_alloc(&r->up);
 	if (!err)
 		err = khttps_pipe_alloc(&r->down.copy);
+	if (!err && kc->kc_binding->kb_proxy == KHTTPS_PROXY_V2) {
+		r->pp2 = khttps_proxy_v2(kc, &r->pp2_len);
+		if (IS_ERR(r->pp2)) {
+			err = PTR_ERR(r->pp2);
+			r->pp2 = NULL;
+		}
+	}
 	if (!err)
 		err = sock_create_kern(kc->kc_kn->kn_net, addr->ss_family, SOCK_STREAM,
 				       IPPROTO_TCP, &r->backend);
@@ -653,6 +695,7 @@ void khttps_relay_free(struct khttps_conn *kc)
 	khttps_pipe_free(&r->up);
 	khttps_splice_reset(&r->down);
 	khttps_pipe_free(&r->down.copy);
+	kfree(r->pp2);
 	kfree(r);
 	kc->kc_relay = NULL;
 }

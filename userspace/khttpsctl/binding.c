@@ -32,7 +32,8 @@
 		  "                                {backend HOST:PORT | queue NAME [user USER] [group GROUP]}\n" \
 		  "       khttpsctl binding add ccs:PORT store DIR {backend ... | queue ...}\n" \
 		  "  policy words: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n" \
-		  "                [clientcert off|request|require] [ca FILE] [crl FILE]\n"
+		  "                [clientcert off|request|require] [ca FILE] [crl FILE]\n" \
+		  "                [proxy v2|off] (forward mode)\n"
 
 /* What a binding matches, as the command line names it. */
 struct bind_spec {
@@ -182,7 +183,7 @@ static int abs_path(const char *what, const char *in, char *out)
 /* The words after BINDING, each with one value. */
 struct words {
 	const char *cert, *key, *store, *backend, *queue, *user, *group;
-	const char *tls, *tls13, *alpn, *chain, *clientcert, *ca, *crl;
+	const char *tls, *tls13, *alpn, *chain, *clientcert, *ca, *crl, *proxy;
 };
 
 static int parse_words(int argc, char **argv, struct words *w, const char *usage)
@@ -205,6 +206,7 @@ static int parse_words(int argc, char **argv, struct words *w, const char *usage
 		{ "clientcert", offsetof(struct words, clientcert) },
 		{ "ca", offsetof(struct words, ca) },
 		{ "crl", offsetof(struct words, crl) },
+		{ "proxy", offsetof(struct words, proxy) },
 	};
 	const char **slot;
 	size_t t;
@@ -240,6 +242,7 @@ struct policy {
 	char chain[PATH_MAX];
 	uint8_t clientcert;	/* enum khttps_client_cert */
 	char ca[PATH_MAX], crl[PATH_MAX];
+	uint8_t proxy;		/* enum khttps_proxy */
 };
 
 static const char *const clientcert_words[] = { "off", "request", "require" };
@@ -266,6 +269,8 @@ static void policy_read(struct nlattr *nest, struct policy *p)
 		nla_strlcpy(p->ca, tb[KHTTPS_POLICY_A_CA], sizeof(p->ca));
 	if (tb[KHTTPS_POLICY_A_CRL])
 		nla_strlcpy(p->crl, tb[KHTTPS_POLICY_A_CRL], sizeof(p->crl));
+	if (tb[KHTTPS_POLICY_A_PROXY])
+		p->proxy = nla_get_u8(tb[KHTTPS_POLICY_A_PROXY]);
 }
 
 /* Apply the policy words given; Return: 0, or -1 with a message. */
@@ -308,6 +313,13 @@ static int policy_words(const struct words *w, struct policy *p)
 	}
 	if ((w->ca && abs_path("ca", w->ca, p->ca)) || (w->crl && abs_path("crl", w->crl, p->crl)))
 		return -1;
+	if (w->proxy) {
+		if (strcmp(w->proxy, "v2") && strcmp(w->proxy, "off")) {
+			fprintf(stderr, "khttpsctl: proxy takes v2 (a PROXY protocol v2 header) or off\n");
+			return -1;
+		}
+		p->proxy = !strcmp(w->proxy, "v2") ? KHTTPS_PROXY_V2 : KHTTPS_PROXY_OFF;
+	}
 	return 0;
 }
 
@@ -321,7 +333,8 @@ static int policy_put(struct nl_msg *msg, const struct policy *p)
 	    (p->chain[0] && nla_put_string(msg, KHTTPS_POLICY_A_CHAIN, p->chain)) ||
 	    (p->clientcert && nla_put_u8(msg, KHTTPS_POLICY_A_CLIENT_CERT, p->clientcert)) ||
 	    (p->ca[0] && nla_put_string(msg, KHTTPS_POLICY_A_CA, p->ca)) ||
-	    (p->crl[0] && nla_put_string(msg, KHTTPS_POLICY_A_CRL, p->crl)))
+	    (p->crl[0] && nla_put_string(msg, KHTTPS_POLICY_A_CRL, p->crl)) ||
+	    (p->proxy && nla_put_u8(msg, KHTTPS_POLICY_A_PROXY, p->proxy)))
 		return -1;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -347,7 +360,9 @@ static void policy_format(const struct policy *p, char *out, size_t len)
 	if (p->ca[0] && n < len)
 		n += (size_t)snprintf(out + n, len - n, "%sca %s", n ? " " : "", p->ca);
 	if (p->crl[0] && n < len)
-		snprintf(out + n, len - n, "%scrl %s", n ? " " : "", p->crl);
+		n += (size_t)snprintf(out + n, len - n, "%scrl %s", n ? " " : "", p->crl);
+	if (p->proxy == KHTTPS_PROXY_V2 && n < len)
+		snprintf(out + n, len - n, "%sproxy v2", n ? " " : "");
 }
 
 /* After a change, a binding with no daemon to use it deserves a word. */
@@ -392,6 +407,10 @@ static int binding_add(int argc, char **argv)
 	}
 	if ((w.user || w.group) && !w.queue) {
 		fprintf(stderr, "khttpsctl: user and group are for queue bindings\n" USAGE_ADD);
+		return 2;
+	}
+	if (w.proxy && w.queue) {
+		fprintf(stderr, "khttpsctl: proxy is for forward mode (backend), not queue\n" USAGE_ADD);
 		return 2;
 	}
 	if ((w.user && lookup_id("user", w.user, &uid)) ||
@@ -456,7 +475,8 @@ static int find_one(struct nlattr **tb, void *arg)
 #define USAGE_SET "usage: khttpsctl binding set BINDING [cert CERT.pem key KEY.pem | store DIR]\n" \
 		  "                               [backend HOST:PORT] [tls 1.2|1.3] [tls13 on|off]\n" \
 		  "                               [alpn LIST] [chain FILE]\n" \
-		  "                               [clientcert off|request|require] [ca FILE] [crl FILE]\n"
+		  "                               [clientcert off|request|require] [ca FILE] [crl FILE]\n" \
+		  "                               [proxy v2|off]\n"
 
 static int binding_set(int argc, char **argv)
 {
@@ -492,7 +512,8 @@ static int binding_set(int argc, char **argv)
 		fprintf(stderr, "khttpsctl: backend %s\n", err);
 		return 2;
 	}
-	policy = w.tls || w.tls13 || w.alpn || w.chain || w.clientcert || w.ca || w.crl;
+	policy = w.tls || w.tls13 || w.alpn || w.chain || w.clientcert || w.ca || w.crl ||
+		 w.proxy;
 
 	if (khttps_nl_open(&nl)) {
 		fprintf(stderr, "khttpsctl: %s\n", nl.err);
@@ -628,6 +649,8 @@ static int show_one(struct nlattr **tb, void *arg)
 			printf(",\"crl\":");
 			khttps_json_string(stdout, pol.crl);
 		}
+		if (!queue)
+			printf(",\"proxy\":\"%s\"", pol.proxy == KHTTPS_PROXY_V2 ? "v2" : "off");
 		printf(",\"stats\":");
 		ctl_print_stats_json(stats, -1);
 		putchar('}');

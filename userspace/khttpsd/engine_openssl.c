@@ -615,6 +615,22 @@ static void kd_name(X509_NAME *name, char *out, size_t len)
 	BIO_free(b);
 }
 
+/* The name's (first) common name in UTF-8, cut to @len; "" when it has none. */
+static void kd_common_name(X509_NAME *name, char *out, size_t len)
+{
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	int n;
+
+	out[0] = '\0';
+	if (i < 0)
+		return;
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+	if (n > 0)
+		snprintf(out, len, "%.*s", n, (char *)utf8);
+	OPENSSL_free(utf8);
+}
+
 /* The verified client certificate's facts, for applications. */
 static void kd_client_identity(SSL *ssl, struct kd_result *res)
 {
@@ -627,6 +643,7 @@ static void kd_client_identity(SSL *ssl, struct kd_result *res)
 		return;
 	kd_name(X509_get_subject_name(x), res->client_subject, sizeof(res->client_subject));
 	kd_name(X509_get_issuer_name(x), res->client_issuer, sizeof(res->client_issuer));
+	kd_common_name(X509_get_subject_name(x), res->client_cn, sizeof(res->client_cn));
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
 	hex = bn ? BN_bn2hex(bn) : NULL;
 	if (hex)
@@ -645,6 +662,7 @@ static int kd_derive(SSL *ssl, struct kd_conn *c, struct kd_result *res)
 	uint8_t ckey[32], skey[32], civ[12], siv[12], block[2 * 32 + 2 * 12];
 	bool chacha = nid == NID_chacha20_poly1305;
 
+	res->suite = SSL_CIPHER_get_protocol_id(cipher);
 	if (nid == NID_aes_128_gcm) {
 		res->cipher = TLS_CIPHER_AES_GCM_128;
 		key_len = 16;

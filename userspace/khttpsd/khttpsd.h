@@ -28,11 +28,13 @@ struct kd_result {
 	int status;
 	uint64_t binding_id;	/* the binding HS_SELECT chose; 0: ACCEPT named it */
 	uint16_t version, cipher;
+	uint16_t suite;			/* IANA number */
 	struct kd_dir_keys tx, rx;
 	char sni[256];
 	char alpn[256];
 	bool client_cert;		/* the client_* fields hold a verified certificate */
 	char client_subject[256], client_issuer[256], client_serial[48];
+	char client_cn[256];		/* the subject's common name, UTF-8, or "" */
 	uint8_t client_sha256[32];
 };
 

@@ -163,7 +163,8 @@ static int put_client_cert(struct nl_msg *msg, const struct kd_result *res)
 	if (!nest || nla_put_string(msg, KHTTPS_CLIENT_CERT_A_SUBJECT, res->client_subject) ||
 	    nla_put_string(msg, KHTTPS_CLIENT_CERT_A_ISSUER, res->client_issuer) ||
 	    nla_put_string(msg, KHTTPS_CLIENT_CERT_A_SERIAL, res->client_serial) ||
-	    nla_put(msg, KHTTPS_CLIENT_CERT_A_SHA256, 32, res->client_sha256))
+	    nla_put(msg, KHTTPS_CLIENT_CERT_A_SHA256, 32, res->client_sha256) ||
+	    (res->client_cn[0] && nla_put_string(msg, KHTTPS_CLIENT_CERT_A_CN, res->client_cn)))
 		return -1;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -183,6 +184,7 @@ static void send_done(struct khttps_nl *nl, const struct kd_job *job, struct kd_
 	if (res->status == KHTTPS_HS_OK &&
 	    (nla_put_u16(msg, KHTTPS_A_TLS_VERSION, res->version) ||
 	     nla_put_u16(msg, KHTTPS_A_CIPHER, res->cipher) ||
+	     (res->suite && nla_put_u16(msg, KHTTPS_A_SUITE, res->suite)) ||
 	     put_dir(msg, KHTTPS_A_TX, &res->tx) || put_dir(msg, KHTTPS_A_RX, &res->rx) ||
 	     (res->sni[0] && nla_put_string(msg, KHTTPS_A_SNI, res->sni)) ||
 	     (res->alpn[0] && nla_put_string(msg, KHTTPS_A_ALPN, res->alpn)) ||

@@ -92,7 +92,8 @@
  * @KHTTPS_CMD_HS_DONE: khttpsd worker -> kernel, do.  Request:
  *	%KHTTPS_A_CONN_ID and %KHTTPS_A_STATUS; on success (status 0) also
  *	%KHTTPS_A_TLS_VERSION, %KHTTPS_A_CIPHER, %KHTTPS_A_TX, %KHTTPS_A_RX and
- *	optionally %KHTTPS_A_SNI, %KHTTPS_A_ALPN; %KHTTPS_A_BINDING_ID, the
+ *	optionally %KHTTPS_A_SNI, %KHTTPS_A_ALPN, %KHTTPS_A_SUITE,
+ *	%KHTTPS_A_CLIENT_CERT; %KHTTPS_A_BINDING_ID, the
  *	binding %KHTTPS_CMD_HS_SELECT chose, when ACCEPT named none (the
  *	connection is delivered as that binding says).  The worker must have closed
  *	its fd first (EBUSY otherwise).  The kernel installs the keys with kTLS
@@ -166,6 +167,8 @@ enum khttps_cmd {
  *	policy, which the daemon applies; kept and given back as sent
  * @KHTTPS_A_CLIENT_CERT: nest, &enum khttps_client_cert_attr: in DONE, the
  *	client certificate the daemon verified, for applications
+ * @KHTTPS_A_SUITE: u16, in DONE: the negotiated cipher suite's IANA number
+ *	(0x1301, 0xc02f, ...), for the PROXY header's cipher name
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -203,6 +206,7 @@ enum khttps_attr {
 	KHTTPS_A_SKIP_CCS,
 	KHTTPS_A_POLICY,
 	KHTTPS_A_CLIENT_CERT,
+	KHTTPS_A_SUITE,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
@@ -253,6 +257,8 @@ enum khttps_bind_kind {
  *	client certificates must chain to; needed unless client certs are off
  * @KHTTPS_POLICY_A_CRL: string, absolute path of a PEM CRL file checked for
  *	each client certificate
+ * @KHTTPS_POLICY_A_PROXY: u8, &enum khttps_proxy: forward mode only: what
+ *	the backend is told first about the client and its TLS session
  */
 enum khttps_policy_attr {
 	KHTTPS_POLICY_A_UNSPEC,
@@ -263,6 +269,7 @@ enum khttps_policy_attr {
 	KHTTPS_POLICY_A_CLIENT_CERT,
 	KHTTPS_POLICY_A_CA,
 	KHTTPS_POLICY_A_CRL,
+	KHTTPS_POLICY_A_PROXY,
 
 	__KHTTPS_POLICY_A_MAX,
 	KHTTPS_POLICY_A_MAX = __KHTTPS_POLICY_A_MAX - 1
@@ -284,12 +291,44 @@ enum khttps_client_cert {
 };
 
 /**
+ * enum khttps_proxy - a PROXY protocol header to the backend (%KHTTPS_POLICY_A_PROXY)
+ * @KHTTPS_PROXY_OFF: none: the backend sees the client's plaintext only
+ * @KHTTPS_PROXY_V2: a PROXY protocol version 2 header (haproxy's
+ *	proxy-protocol.txt, 2.2) before the first byte: the client's and the
+ *	listener's addresses, PP2_TYPE_ALPN, PP2_TYPE_AUTHORITY (the SNI),
+ *	PP2_TYPE_SSL (version, cipher, and the client certificate's CN), and
+ *	with a verified client certificate the &enum khttps_pp2_type TLVs
+ */
+enum khttps_proxy {
+	KHTTPS_PROXY_OFF = 0,
+	KHTTPS_PROXY_V2 = 2,
+};
+
+/**
+ * enum khttps_pp2_type - khttps's TLVs in a PROXY v2 header (custom range 0xE0-0xEF)
+ *
+ * Present only when the client sent a certificate that verified.
+ * @KHTTPS_PP2_CLIENT_SUBJECT: the client certificate's subject, RFC 2253, UTF-8
+ * @KHTTPS_PP2_CLIENT_ISSUER: its issuer, likewise
+ * @KHTTPS_PP2_CLIENT_SERIAL: its serial number, upper-case hex
+ * @KHTTPS_PP2_CLIENT_SHA256: 32 bytes: SHA-256 of the DER certificate
+ */
+enum khttps_pp2_type {
+	KHTTPS_PP2_CLIENT_SUBJECT = 0xe0,
+	KHTTPS_PP2_CLIENT_ISSUER = 0xe1,
+	KHTTPS_PP2_CLIENT_SERIAL = 0xe2,
+	KHTTPS_PP2_CLIENT_SHA256 = 0xe3,
+};
+
+/**
  * enum khttps_client_cert_attr - a verified client certificate (%KHTTPS_A_CLIENT_CERT)
  * @KHTTPS_CLIENT_CERT_A_UNSPEC: never used
  * @KHTTPS_CLIENT_CERT_A_SUBJECT: string, the subject, RFC 2253 (< %KHTTPS_DN_MAX)
  * @KHTTPS_CLIENT_CERT_A_ISSUER: string, the issuer, likewise
  * @KHTTPS_CLIENT_CERT_A_SERIAL: string, the serial number in hex (< %KHTTPS_SERIAL_MAX)
  * @KHTTPS_CLIENT_CERT_A_SHA256: binary, 32 bytes: SHA-256 of the DER certificate
+ * @KHTTPS_CLIENT_CERT_A_CN: string, the subject's common name, UTF-8
+ *	(< %KHTTPS_DN_MAX), for the PROXY header
  */
 enum khttps_client_cert_attr {
 	KHTTPS_CLIENT_CERT_A_UNSPEC,
@@ -297,6 +336,7 @@ enum khttps_client_cert_attr {
 	KHTTPS_CLIENT_CERT_A_ISSUER,
 	KHTTPS_CLIENT_CERT_A_SERIAL,
 	KHTTPS_CLIENT_CERT_A_SHA256,
+	KHTTPS_CLIENT_CERT_A_CN,
 
 	__KHTTPS_CLIENT_CERT_A_MAX,
 	KHTTPS_CLIENT_CERT_A_MAX = __KHTTPS_CLIENT_CERT_A_MAX - 1
