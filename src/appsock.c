@@ -172,8 +172,10 @@ static int khttps_app_rx_state(struct khttps_conn *kc)
 /* kTLS returned 0: TCP ended without close_notify. */
 static int khttps_app_rx_eof(struct khttps_conn *kc, size_t size)
 {
-	if (size && !test_and_set_bit(KHTTPS_CF_RX_END, &kc->kc_flags))
+	if (size && !test_and_set_bit(KHTTPS_CF_RX_END, &kc->kc_flags)) {
+		set_bit(KHTTPS_CF_TRUNCATED, &kc->kc_flags);
 		khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_TRUNCATED);
+	}
 	return 0;
 }
 
@@ -255,14 +257,16 @@ static int khttps_app_sendmsg(struct socket *sock, struct msghdr *msg, size_t si
 
 /*
  * Send close_notify once, waiting for room at most until @deadline
- * (jiffies; 0: do not wait).  Not after a fatal alert or a reset.
+ * (jiffies; 0: do not wait).  Not after a fatal alert or a reset, nor when
+ * the close_notify policy is off.
  */
 static void khttps_app_close_notify(struct khttps_conn *kc, struct socket *sock,
 				    unsigned long deadline)
 {
 	int n;
 
-	if (test_bit(KHTTPS_CF_FAILED, &kc->kc_flags) ||
+	if (!test_bit(KHTTPS_CF_CLOSE_NOTIFY, &kc->kc_flags) ||
+	    test_bit(KHTTPS_CF_FAILED, &kc->kc_flags) ||
 	    test_and_set_bit(KHTTPS_CF_TX_CLOSED, &kc->kc_flags))
 		return;
 	for (;;) {

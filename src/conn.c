@@ -287,6 +287,27 @@ void khttps_conn_established(struct khttps_conn *kc)
 	khttps_conn_handshake_over(kc);
 	kc->kc_state = KHTTPS_CONN_ESTABLISHED;
 	khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_HS_OK);
+	if (test_bit(KHTTPS_CF_RESUMED, &kc->kc_flags))
+		khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_HS_RESUMED);
+}
+
+/*
+ * The close_notify policy: a session stays resumable only if this
+ * connection of it ended cleanly: the client's close_notify, or ours first
+ * with no truncation and no fatal alert either way.
+ */
+static void khttps_conn_judge_end(struct khttps_conn *kc)
+{
+	unsigned long f = READ_ONCE(kc->kc_flags);
+	bool clean;
+
+	if (!(f & BIT(KHTTPS_CF_CLOSE_NOTIFY)) || !(f & BIT(KHTTPS_CF_TOKEN)))
+		return;
+	clean = !(f & (BIT(KHTTPS_CF_FAILED) | BIT(KHTTPS_CF_TRUNCATED))) &&
+		(f & (BIT(KHTTPS_CF_RX_EOF) | BIT(KHTTPS_CF_TX_CLOSED)));
+	khttps_session_end(kc->kc_kn, kc->kc_token, clean, kc->kc_session_life);
+	khttps_stat_inc(kc->kc_kn, kc->kc_binding,
+			clean ? KHTTPS_STAT_SESSIONS_CLEAN : KHTTPS_STAT_SESSIONS_UNCLEAN);
 }
 
 /**
@@ -313,6 +334,8 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 	khttps_queue_remove(kc);
 	if (kc->kc_sock)
 		khttps_tls_count_records(kc);
+	if (kc->kc_state == KHTTPS_CONN_ESTABLISHED || kc->kc_state == KHTTPS_CONN_CLOSING)
+		khttps_conn_judge_end(kc);
 	kc->kc_state = KHTTPS_CONN_CLOSED;
 	xa_erase(&kn->kn_conns, kc->kc_id);
 	kn->kn_nconns--;

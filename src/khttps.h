@@ -13,11 +13,13 @@
 
 #include <linux/atomic.h>
 #include <linux/bvec.h>
+#include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/refcount.h>
 #include <linux/socket.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -50,6 +52,9 @@
 #define KHTTPS_LINGER_MS	10000
 #define KHTTPS_LINGER_POLL_MS	20
 
+/* Buckets of a namespace's table of cleanly ended sessions (session.c). */
+#define KHTTPS_SESSION_HASH_BITS	11
+
 struct khttps_stats {
 	atomic64_t st[__KHTTPS_STAT_MAX];
 };
@@ -70,6 +75,11 @@ struct khttps_net {
 	unsigned int kn_npending;	/* waiting or in a handshake */
 	bool kn_dying;
 	struct khttps_stats kn_stats;
+	/* session.c: sessions whose last connection ended cleanly */
+	spinlock_t kn_slock;
+	DECLARE_HASHTABLE(kn_sessions, KHTTPS_SESSION_HASH_BITS);
+	struct list_head kn_session_lru;	/* oldest first */
+	unsigned int kn_nsessions;
 };
 
 /*
@@ -103,6 +113,7 @@ struct khttps_binding {
 	struct khttps_listener *kb_listen[KHTTPS_BINDING_LISTENERS];
 	struct nlattr *kb_policy;		/* a copy of KHTTPS_A_POLICY, or NULL */
 	u8 kb_proxy;				/* &enum khttps_proxy, from kb_policy */
+	s8 kb_close_notify;			/* 0, 1, or -1: the module's default */
 	char *kb_cert;
 	char *kb_key;
 	struct sockaddr_storage kb_backend;	/* ss_family 0: queue mode */
@@ -201,6 +212,8 @@ struct khttps_conn {
 	struct khttps_client_id *kc_client;	/* from DONE, or NULL */
 	struct list_head kc_qlist;	/* queue mode: on q_ready */
 	unsigned long kc_flags;		/* &enum khttps_conn_flag */
+	u8 kc_token[KHTTPS_SESSION_TOKEN_LEN];	/* with KHTTPS_CF_TOKEN */
+	u32 kc_session_life;		/* seconds, from DONE */
 };
 
 /* Queue mode: the state of a connection handed to an application (atomic bits). */
@@ -210,6 +223,10 @@ enum khttps_conn_flag {
 	KHTTPS_CF_RX_END,	/* the end (EOF, error) was counted */
 	KHTTPS_CF_TX_CLOSED,	/* our close_notify was sent */
 	KHTTPS_CF_FAILED,	/* a fatal alert went either way: no more records */
+	KHTTPS_CF_RESUMED,	/* the handshake resumed a session */
+	KHTTPS_CF_CLOSE_NOTIFY,	/* close_notify policy on: we send it, the end is judged */
+	KHTTPS_CF_TOKEN,	/* kc_token holds the session's token from DONE */
+	KHTTPS_CF_TRUNCATED,	/* the client ended TCP without close_notify */
 };
 
 /* A verified client certificate, as DONE named it. */
@@ -239,6 +256,8 @@ struct khttps_params {
 	unsigned int max_pending_handshakes;
 	unsigned int max_connections;
 	unsigned int default_queue_len;
+	unsigned int close_notify;
+	unsigned int max_sessions;
 };
 extern struct khttps_params khttps_params;
 extern struct workqueue_struct *khttps_wq;
@@ -331,6 +350,14 @@ int khttps_relay_start(struct khttps_conn *kc);
 void khttps_relay_detach(struct khttps_conn *kc);
 void khttps_relay_free(struct khttps_conn *kc);
 void khttps_relay_work(struct work_struct *work);
+
+/* session.c */
+s8 khttps_policy_close_notify(const struct nlattr *policy);
+bool khttps_binding_close_notify(const struct khttps_binding *kb);
+void khttps_session_init(struct khttps_net *kn);
+void khttps_session_flush(struct khttps_net *kn);
+void khttps_session_end(struct khttps_net *kn, const u8 *token, bool clean, unsigned int life);
+bool khttps_session_resumable(struct khttps_net *kn, const u8 *token);
 
 /* proxy.c */
 u8 *khttps_proxy_v2(const struct khttps_conn *kc, unsigned int *len);

@@ -409,6 +409,7 @@ int khttps_binding_add(struct khttps_net *kn, const struct khttps_binding_cfg *c
 	if (cfg->policy && !(kb->kb_policy = kmemdup(cfg->policy, cfg->policy->nla_len, GFP_KERNEL)))
 		goto err_free;
 	kb->kb_proxy = khttps_policy_proxy(cfg->policy);
+	kb->kb_close_notify = khttps_policy_close_notify(cfg->policy);
 	if (cfg->queue) {
 		kb->kb_queue = khttps_queue_get(kn, cfg->queue, cfg->queue_uid, cfg->queue_gid,
 						extack);
@@ -603,6 +604,7 @@ int khttps_binding_set(struct khttps_net *kn, const struct khttps_binding_cfg *k
 		if (policy) {
 			swap(kb->kb_policy, policy);
 			kb->kb_proxy = khttps_policy_proxy(kb->kb_policy);
+			kb->kb_close_notify = khttps_policy_close_notify(kb->kb_policy);
 		}
 		if (chg->backend.ss_family)
 			kb->kb_backend = chg->backend;

@@ -21,6 +21,8 @@ struct khttps_params khttps_params = {
 	.max_pending_handshakes	= 1024,
 	.max_connections	= 65536,
 	.default_queue_len	= 128,
+	.close_notify		= 1,
+	.max_sessions		= 65536,
 };
 
 /*
@@ -73,6 +75,10 @@ KHTTPS_UINT_PARAM(max_connections, 1, 4194304,
 		  "Connections per network namespace, default 65536");
 KHTTPS_UINT_PARAM(default_queue_len, 1, 65535,
 		  "Connections an accept queue holds for its application (read live), default 128");
+KHTTPS_UINT_PARAM(close_notify, 0, 1,
+		  "Bindings without their own close_notify policy: 1 sends close_notify and lets a session resume only after a clean end, 0 neither; default 1");
+KHTTPS_UINT_PARAM(max_sessions, 0, 4194304,
+		  "Cleanly ended sessions remembered per network namespace for the close_notify policy (oldest dropped first), default 65536");
 
 /**
  * khttps_net() - the khttps state of a network namespace
@@ -97,6 +103,7 @@ static int __net_init khttps_net_init(struct net *net)
 	spin_lock_init(&kn->kn_qlock);
 	INIT_LIST_HEAD(&kn->kn_queues);
 	xa_init(&kn->kn_conns);
+	khttps_session_init(kn);
 	return 0;
 }
 
@@ -122,6 +129,7 @@ static void __net_exit khttps_net_exit(struct net *net)
 	WARN_ON_ONCE(!xa_empty(&kn->kn_conns));
 	WARN_ON_ONCE(!list_empty(&kn->kn_queues));
 	xa_destroy(&kn->kn_conns);
+	khttps_session_flush(kn);
 	mutex_destroy(&kn->kn_lock);
 }
 

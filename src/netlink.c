@@ -51,6 +51,8 @@ static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_CA]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
 	[KHTTPS_POLICY_A_CRL]		= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
 	[KHTTPS_POLICY_A_PROXY]		= NLA_POLICY_MAX(NLA_U8, KHTTPS_PROXY_V2),
+	[KHTTPS_POLICY_A_RESUME]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[KHTTPS_POLICY_A_CLOSE_NOTIFY]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct nla_policy khttps_client_cert_policy[KHTTPS_CLIENT_CERT_A_MAX + 1] = {
@@ -89,6 +91,10 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_POLICY]	= NLA_POLICY_NESTED(khttps_tls_policy),
 	[KHTTPS_A_CLIENT_CERT]	= NLA_POLICY_NESTED(khttps_client_cert_policy),
 	[KHTTPS_A_SUITE]	= { .type = NLA_U16 },
+	[KHTTPS_A_RESUMED]	= { .type = NLA_FLAG },
+	[KHTTPS_A_CLOSE_NOTIFY]	= { .type = NLA_REJECT },
+	[KHTTPS_A_SESSION_TOKEN] = NLA_POLICY_EXACT_LEN(KHTTPS_SESSION_TOKEN_LEN),
+	[KHTTPS_A_SESSION_LIFE]	= { .type = NLA_U32 },
 };
 
 /*
@@ -539,12 +545,17 @@ static int khttps_nl_put_binding_key(struct sk_buff *msg, const struct khttps_bi
 	return 0;
 }
 
-/* What the daemon needs: the certificate (cert and key, or a store) and the policy. */
+/*
+ * What the daemon needs: the certificate (cert and key, or a store), the
+ * policy, and the close_notify policy in effect (the module's default may
+ * decide it).
+ */
 static int khttps_nl_put_binding_certs(struct sk_buff *msg, const struct khttps_binding *kb)
 {
-	if (kb->kb_policy &&
-	    nla_put(msg, KHTTPS_A_POLICY | NLA_F_NESTED, nla_len(kb->kb_policy),
-		    nla_data(kb->kb_policy)))
+	if ((kb->kb_policy &&
+	     nla_put(msg, KHTTPS_A_POLICY | NLA_F_NESTED, nla_len(kb->kb_policy),
+		     nla_data(kb->kb_policy))) ||
+	    nla_put_u8(msg, KHTTPS_A_CLOSE_NOTIFY, khttps_binding_close_notify(kb)))
 		return -EMSGSIZE;
 	if (kb->kb_store)
 		return nla_put_string(msg, KHTTPS_A_STORE, kb->kb_store);
@@ -787,7 +798,20 @@ static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
 		kc->kc_alpn = kstrdup(nla_data(alpn), GFP_KERNEL);
 	if (info->attrs[KHTTPS_A_SUITE])
 		kc->kc_suite = nla_get_u16(info->attrs[KHTTPS_A_SUITE]);
+	if (nla_get_flag(info->attrs[KHTTPS_A_RESUMED]))
+		set_bit(KHTTPS_CF_RESUMED, &kc->kc_flags);
 	khttps_nl_conn_client(kc, info->attrs[KHTTPS_A_CLIENT_CERT]);
+	/* The close_notify policy holds for the connection's life as it is now. */
+	if (khttps_binding_close_notify(kc->kc_binding))
+		set_bit(KHTTPS_CF_CLOSE_NOTIFY, &kc->kc_flags);
+	if (info->attrs[KHTTPS_A_SESSION_TOKEN]) {
+		nla_memcpy(kc->kc_token, info->attrs[KHTTPS_A_SESSION_TOKEN], sizeof(kc->kc_token));
+		/* RFC 8446 4.6.1: a session lives at most seven days. */
+		kc->kc_session_life = info->attrs[KHTTPS_A_SESSION_LIFE] ?
+				      clamp(nla_get_u32(info->attrs[KHTTPS_A_SESSION_LIFE]), 1U, 604800U) :
+				      7200;
+		set_bit(KHTTPS_CF_TOKEN, &kc->kc_flags);
+	}
 }
 
 /*
@@ -890,6 +914,33 @@ static int khttps_nl_hs_select_doit(struct sk_buff *skb, struct genl_info *info)
 err_unlock:
 	mutex_unlock(&kn->kn_lock);
 	nlmsg_free(msg);
+	return err;
+}
+
+/*
+ * Whether a session may be resumed under the close_notify policy; asked by
+ * the worker that holds the connection, while it reads the ClientHello.
+ */
+static int khttps_nl_hs_session_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct khttps_conn *kc;
+	int err = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CONN_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_SESSION_TOKEN))
+		return -EINVAL;
+	mutex_lock(&kn->kn_lock);
+	kc = khttps_nl_worker_conn(kn, info);
+	if (IS_ERR(kc)) {
+		err = PTR_ERR(kc);
+	} else if (!khttps_session_resumable(kn, nla_data(info->attrs[KHTTPS_A_SESSION_TOKEN]))) {
+		khttps_stat_inc(kn, kc->kc_binding, KHTTPS_STAT_SESSIONS_REFUSED);
+		NL_SET_ERR_MSG(info->extack,
+			       "khttps: no clean end of this session is known: a full handshake");
+		err = -ENOENT;
+	}
+	mutex_unlock(&kn->kn_lock);
 	return err;
 }
 
@@ -1028,6 +1079,11 @@ static const struct genl_ops khttps_genl_ops[] = {
 	{
 		.cmd	= KHTTPS_CMD_HS_SELECT,
 		.doit	= khttps_nl_hs_select_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_HS_SESSION,
+		.doit	= khttps_nl_hs_session_doit,
 		.flags	= GENL_ADMIN_PERM,
 	},
 };

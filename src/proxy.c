@@ -139,8 +139,11 @@ static void pp2_ssl(struct pp2_buf *b, const struct khttps_conn *kc)
 	u8 client = PP2_CLIENT_SSL;
 	__be32 verify;
 
+	/* A resumed session's certificate was presented in an earlier connection. */
 	if (id)
-		client |= PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS;
+		client |= PP2_CLIENT_CERT_SESS;
+	if (id && !test_bit(KHTTPS_CF_RESUMED, &kc->kc_flags))
+		client |= PP2_CLIENT_CERT_CONN;
 	/* Zero only for a certificate that was presented and verified. */
 	verify = htonl(id ? 0 : 1);
 	pp2_put(b, &client, 1);

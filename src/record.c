@@ -149,6 +149,7 @@ int khttps_tls_control(struct khttps_conn *kc, u8 type, const u8 *body, unsigned
 		}
 		if (b1 == TLS_ALERT_CLOSE_NOTIFY) {
 			khttps_stat_inc(kn, kb, KHTTPS_STAT_CLOSE_NOTIFY_IN);
+			set_bit(KHTTPS_CF_RX_EOF, &kc->kc_flags);
 			return 1;
 		}
 		khttps_stat_inc(kn, kb, KHTTPS_STAT_ALERTS_IN);
@@ -204,6 +205,7 @@ struct khttps_end khttps_tls_rx_error(int err)
  */
 void khttps_tls_end(struct khttps_conn *kc, struct khttps_end end)
 {
+	set_bit(KHTTPS_CF_FAILED, &kc->kc_flags);
 	if (end.stat)
 		khttps_stat_inc(kc->kc_kn, kc->kc_binding, end.stat);
 	if (end.alert >= 0 &&

@@ -347,9 +347,10 @@ static void khttps_relay_end(struct khttps_conn *kc, struct khttps_end end)
 }
 
 /*
- * The backend sent everything and ended: close_notify to the client, then
- * wait (CLOSING) until kTLS gave its last records to TCP, which delivers
- * them after the close; closing earlier would drop them.
+ * The backend sent everything and ended: close_notify to the client (when
+ * the close_notify policy is on), then wait (CLOSING) until kTLS gave its
+ * last records to TCP, which delivers them after the close; closing
+ * earlier would drop them.
  */
 static void khttps_relay_finish(struct khttps_conn *kc)
 {
@@ -357,9 +358,12 @@ static void khttps_relay_finish(struct khttps_conn *kc)
 	struct khttps_net *kn = kc->kc_kn;
 
 	if (kc->kc_state == KHTTPS_CONN_ESTABLISHED) {
-		if (khttps_tls_send_alert(kc->kc_sock, TLS_ALERT_WARNING,
-					  TLS_ALERT_CLOSE_NOTIFY) > 0)
+		if (test_bit(KHTTPS_CF_CLOSE_NOTIFY, &kc->kc_flags) &&
+		    khttps_tls_send_alert(kc->kc_sock, TLS_ALERT_WARNING,
+					  TLS_ALERT_CLOSE_NOTIFY) > 0) {
+			set_bit(KHTTPS_CF_TX_CLOSED, &kc->kc_flags);
 			khttps_stat_inc(kn, kc->kc_binding, KHTTPS_STAT_CLOSE_NOTIFY_OUT);
+		}
 		r->linger_end = jiffies + msecs_to_jiffies(KHTTPS_LINGER_MS);
 	}
 	mutex_lock(&kn->kn_lock);
@@ -449,6 +453,7 @@ static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 		if (n == 0) {
 			/* TCP FIN without close_notify: pass the EOF on all the same. */
 			khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_TRUNCATED);
+			set_bit(KHTTPS_CF_TRUNCATED, &kc->kc_flags);
 			p->eof = true;
 			continue;
 		}

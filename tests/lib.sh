@@ -5,6 +5,8 @@
 #   t_log MSG                a diagnostic line
 #   t_wait SEC CMD...        retry CMD every 0.1 s until it succeeds, at most SEC s
 #   t_listening ADDR:PORT    true when a TCP socket listens there (ss -ltn)
+#   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
+#   t_backend                backend.py on 127.0.0.1:8080, files from $dir/root
 # Tests print their plan at the end (TAP allows it), so counts need no upkeep.
 T_N=0
 T_FAILED=0
@@ -50,6 +52,13 @@ t__cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	if declare -F t_cleanup > /dev/null; then t_cleanup; fi
 	rm -rf "$dir"
+}
+# backend.py (plain HTTP) on 127.0.0.1:8080 serving $dir/root, until the test ends.
+t_backend() {
+	mkdir -p "$dir/root"
+	python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" > "$dir/backend.log" 2>&1 &
+	pids+=($!)
+	t_wait 30 t_listening 127.0.0.1:8080 || t_log "backend not listening"
 }
 t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {

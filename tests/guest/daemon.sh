@@ -37,10 +37,7 @@ t_log "step: certificate, backend, forward binding, daemon"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
 	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
 chmod 600 "$dir/key.pem"
-mkdir -p "$dir/root"
-python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" > "$dir/backend.log" 2>&1 &
-pids+=($!)
-t_wait 30 t_listening 127.0.0.1:8080 || t_log "backend not listening"
+t_backend
 t_check "forward binding" "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$dir/cert.pem" \
 	key "$dir/key.pem" backend 127.0.0.1:8080
 start_daemon

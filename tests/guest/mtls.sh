@@ -22,10 +22,7 @@ served() { [ "$1" = "hello from the backend" ]; }
 
 t_log "step: certificates, backend, daemon"
 python3 "$T_SRC/tests/guest/pki.py" "$dir"
-mkdir -p "$dir/root"
-python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" > "$dir/backend.log" 2>&1 &
-pids+=($!)
-t_wait 30 t_listening 127.0.0.1:8080 || t_log "backend not listening"
+t_backend
 "$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
 pids+=($!)
 out=$("$KHTTPSCTL" binding add $B cert "$dir/server.crt" key "$dir/server.key" clientcert require \

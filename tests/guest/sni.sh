@@ -55,10 +55,8 @@ expect_fp() {
 t_log "step: certificates, backend, daemon"
 for c in www api wild dflt local; do mkcert "$dir/$c" "$c.example.test"; done
 for i in $(seq "$NAMES"); do mkcert "$dir/n$i" "n$i.many.test"; done
-mkdir -p "$dir/root" "$dir/store"
-python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" > "$dir/backend.log" 2>&1 &
-pids+=($!)
-t_wait 30 t_listening 127.0.0.1:8080 || t_log "backend not listening"
+mkdir -p "$dir/store"
+t_backend
 "$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
 pids+=($!)
 add() { "$KHTTPSCTL" binding add "$1" cert "$dir/$2.crt" key "$dir/$2.key" backend 127.0.0.1:8080; }

@@ -31,6 +31,18 @@
       more (a handshake stuck in the daemon); prints "stalled CONNS", then
       waits up to SECS for the server to close them and prints "ended N".
 
+  tlsprobe.py sessions HOST PORT VERSION PLAN
+      One connection per letter of PLAN, each offering the session the
+      previous one left (TLS VERSION 1.2 or 1.3, or 1.2id: TLS 1.2 without
+      tickets, resuming by session id) and sending GET /hello:
+        c  keep-alive; we close first, with close_notify (clean)
+        t  keep-alive; we close TCP without close_notify (truncation)
+        s  "Connection: close": the server closes first
+      After each, waits until the kernel has no active connection ($KHTTPSCTL
+      stats), so it has judged the end.  Prints per connection N (a full
+      handshake) or R (resumed), and for s also c or x: the server's
+      close_notify came, or not.  E.g. "N Rc R".
+
 Exit status 0 when the server behaved as required, 1 otherwise (the reason
 on stderr).
 """
@@ -48,7 +60,16 @@ def context():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    # A TCP end without close_notify must raise (see ragged()), whatever a
+    # system openssl.cnf says (the guest's turns this option on).
+    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
     return ctx
+
+
+def ragged(e):
+    """Is @e the TCP end without close_notify (SSLEOFError, or OpenSSL 3's reason)?"""
+    return isinstance(e, ssl.SSLEOFError) or \
+        (isinstance(e, ssl.SSLError) and e.reason == "UNEXPECTED_EOF_WHILE_READING")
 
 
 def fail(msg):
@@ -90,7 +111,9 @@ def close_notify(host, port):
             if not chunk:
                 break  # a clean close_notify
             data += chunk
-    except ssl.SSLEOFError:
+    except ssl.SSLError as e:
+        if not ragged(e):
+            raise
         fail("the server closed TCP without close_notify")
     if not data.endswith(HELLO):
         fail("unexpected response: %r" % data[-200:])
@@ -249,6 +272,63 @@ def slow_read(host, port, n):
     print("ok")
 
 
+def kernel_idle(limit=30):
+    import json
+    import subprocess
+    end = time.time() + limit
+    while time.time() < end:
+        out = subprocess.run([os.environ["KHTTPSCTL"], "--json", "stats"],
+                             capture_output=True, text=True).stdout
+        if json.loads(out)["active"] == 0:
+            return
+        time.sleep(0.1)
+    fail("connections still active after %d s" % limit)
+
+
+def sessions(host, port, version, plan):
+    ctx = context()
+    if version == "1.2id":
+        ctx.options |= ssl.OP_NO_TICKET  # resume by session id
+    v = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = ctx.maximum_version = v
+    sess, out = None, []
+    for step in plan:
+        raw = socket.create_connection((host, port), timeout=30)
+        s = ctx.wrap_socket(raw, session=sess, suppress_ragged_eofs=False)
+        word = "R" if s.session_reused else "N"
+        if step == "s":
+            s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        word += "c"
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                word += "x"
+            except ssl.SSLError as e:
+                if not ragged(e):
+                    raise
+                word += "x"
+            if not data.endswith(HELLO):
+                fail("unexpected response: %r" % data[-200:])
+        else:
+            get_hello(s)
+        # TLS 1.3 tickets come after the handshake: read them before saving.
+        sess = s.session
+        if step == "c":
+            try:
+                s.unwrap()
+            except (ssl.SSLError, OSError):
+                pass  # the server's answer does not matter here
+        s.close()
+        kernel_idle()
+        out.append(word)
+    print(" ".join(out))
+
+
 def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if cmd == "close-notify":
@@ -266,6 +346,8 @@ def main():
         hold(host, port, int(sys.argv[4]), sys.argv[5])
     elif cmd == "stall":
         stall(host, port, int(sys.argv[4]), float(sys.argv[5]))
+    elif cmd == "sessions":
+        sessions(host, port, sys.argv[4], sys.argv[5])
     else:
         fail("unknown command " + cmd)
 

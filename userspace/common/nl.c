@@ -323,6 +323,10 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_HS_FAILED_CLOSED]	= "handshakes_failed_closed",
 		[KHTTPS_STAT_UNRECOGNIZED_NAME]	= "unrecognized_name",
 		[KHTTPS_STAT_HS_FAILED_CLIENT_CERT] = "handshakes_failed_client_cert",
+		[KHTTPS_STAT_HS_RESUMED]	= "handshakes_resumed",
+		[KHTTPS_STAT_SESSIONS_CLEAN]	= "sessions_clean",
+		[KHTTPS_STAT_SESSIONS_UNCLEAN]	= "sessions_unclean",
+		[KHTTPS_STAT_SESSIONS_REFUSED]	= "sessions_refused",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;

@@ -33,6 +33,7 @@
 		  "       khttpsctl binding add ccs:PORT store DIR {backend ... | queue ...}\n" \
 		  "  policy words: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n" \
 		  "                [clientcert off|request|require] [ca FILE] [crl FILE]\n" \
+		  "                [resume on|off] [closenotify on|off|default]\n" \
 		  "                [proxy v2|off] (forward mode)\n"
 
 /* What a binding matches, as the command line names it. */
@@ -183,7 +184,8 @@ static int abs_path(const char *what, const char *in, char *out)
 /* The words after BINDING, each with one value. */
 struct words {
 	const char *cert, *key, *store, *backend, *queue, *user, *group;
-	const char *tls, *tls13, *alpn, *chain, *clientcert, *ca, *crl, *proxy;
+	const char *tls, *tls13, *alpn, *chain, *clientcert, *ca, *crl, *proxy, *resume;
+	const char *closenotify;
 };
 
 static int parse_words(int argc, char **argv, struct words *w, const char *usage)
@@ -207,6 +209,8 @@ static int parse_words(int argc, char **argv, struct words *w, const char *usage
 		{ "ca", offsetof(struct words, ca) },
 		{ "crl", offsetof(struct words, crl) },
 		{ "proxy", offsetof(struct words, proxy) },
+		{ "resume", offsetof(struct words, resume) },
+		{ "closenotify", offsetof(struct words, closenotify) },
 	};
 	const char **slot;
 	size_t t;
@@ -243,6 +247,8 @@ struct policy {
 	uint8_t clientcert;	/* enum khttps_client_cert */
 	char ca[PATH_MAX], crl[PATH_MAX];
 	uint8_t proxy;		/* enum khttps_proxy */
+	bool no_resume;		/* resume off */
+	uint8_t closenotify;	/* 0: the module's default, 1 on, 2 off */
 };
 
 static const char *const clientcert_words[] = { "off", "request", "require" };
@@ -271,6 +277,10 @@ static void policy_read(struct nlattr *nest, struct policy *p)
 		nla_strlcpy(p->crl, tb[KHTTPS_POLICY_A_CRL], sizeof(p->crl));
 	if (tb[KHTTPS_POLICY_A_PROXY])
 		p->proxy = nla_get_u8(tb[KHTTPS_POLICY_A_PROXY]);
+	if (tb[KHTTPS_POLICY_A_RESUME])
+		p->no_resume = !nla_get_u8(tb[KHTTPS_POLICY_A_RESUME]);
+	if (tb[KHTTPS_POLICY_A_CLOSE_NOTIFY])
+		p->closenotify = nla_get_u8(tb[KHTTPS_POLICY_A_CLOSE_NOTIFY]) ? 1 : 2;
 }
 
 /* Apply the policy words given; Return: 0, or -1 with a message. */
@@ -320,6 +330,24 @@ static int policy_words(const struct words *w, struct policy *p)
 		}
 		p->proxy = !strcmp(w->proxy, "v2") ? KHTTPS_PROXY_V2 : KHTTPS_PROXY_OFF;
 	}
+	if (w->resume) {
+		if (strcmp(w->resume, "on") && strcmp(w->resume, "off")) {
+			fprintf(stderr, "khttpsctl: resume takes on or off\n");
+			return -1;
+		}
+		p->no_resume = !strcmp(w->resume, "off");
+	}
+	if (w->closenotify) {
+		if (!strcmp(w->closenotify, "default")) {
+			p->closenotify = 0;
+		} else if (!strcmp(w->closenotify, "on") || !strcmp(w->closenotify, "off")) {
+			p->closenotify = !strcmp(w->closenotify, "on") ? 1 : 2;
+		} else {
+			fprintf(stderr, "khttpsctl: closenotify takes on, off or default "
+				"(the module's close_notify parameter)\n");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -334,7 +362,11 @@ static int policy_put(struct nl_msg *msg, const struct policy *p)
 	    (p->clientcert && nla_put_u8(msg, KHTTPS_POLICY_A_CLIENT_CERT, p->clientcert)) ||
 	    (p->ca[0] && nla_put_string(msg, KHTTPS_POLICY_A_CA, p->ca)) ||
 	    (p->crl[0] && nla_put_string(msg, KHTTPS_POLICY_A_CRL, p->crl)) ||
-	    (p->proxy && nla_put_u8(msg, KHTTPS_POLICY_A_PROXY, p->proxy)))
+	    (p->proxy && nla_put_u8(msg, KHTTPS_POLICY_A_PROXY, p->proxy)) ||
+	    /* Always present: libnl drops an empty nest, and binding set needs
+	     * the nest to say "back to all defaults". */
+	    nla_put_u8(msg, KHTTPS_POLICY_A_RESUME, !p->no_resume) ||
+	    (p->closenotify && nla_put_u8(msg, KHTTPS_POLICY_A_CLOSE_NOTIFY, p->closenotify == 1)))
 		return -1;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -361,6 +393,11 @@ static void policy_format(const struct policy *p, char *out, size_t len)
 		n += (size_t)snprintf(out + n, len - n, "%sca %s", n ? " " : "", p->ca);
 	if (p->crl[0] && n < len)
 		n += (size_t)snprintf(out + n, len - n, "%scrl %s", n ? " " : "", p->crl);
+	if (p->no_resume && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%sresume off", n ? " " : "");
+	if (p->closenotify && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%sclosenotify %s", n ? " " : "",
+				      p->closenotify == 1 ? "on" : "off");
 	if (p->proxy == KHTTPS_PROXY_V2 && n < len)
 		snprintf(out + n, len - n, "%sproxy v2", n ? " " : "");
 }
@@ -476,6 +513,7 @@ static int find_one(struct nlattr **tb, void *arg)
 		  "                               [backend HOST:PORT] [tls 1.2|1.3] [tls13 on|off]\n" \
 		  "                               [alpn LIST] [chain FILE]\n" \
 		  "                               [clientcert off|request|require] [ca FILE] [crl FILE]\n" \
+		  "                               [resume on|off] [closenotify on|off|default]\n" \
 		  "                               [proxy v2|off]\n"
 
 static int binding_set(int argc, char **argv)
@@ -513,7 +551,7 @@ static int binding_set(int argc, char **argv)
 		return 2;
 	}
 	policy = w.tls || w.tls13 || w.alpn || w.chain || w.clientcert || w.ca || w.crl ||
-		 w.proxy;
+		 w.proxy || w.resume || w.closenotify;
 
 	if (khttps_nl_open(&nl)) {
 		fprintf(stderr, "khttpsctl: %s\n", nl.err);
@@ -640,7 +678,11 @@ static int show_one(struct nlattr **tb, void *arg)
 			printf(",\"chain\":");
 			khttps_json_string(stdout, pol.chain);
 		}
-		printf(",\"clientcert\":\"%s\"", clientcert_words[pol.clientcert]);
+		printf(",\"clientcert\":\"%s\",\"resume\":%s", clientcert_words[pol.clientcert],
+		       pol.no_resume ? "false" : "true");
+		if (tb[KHTTPS_A_CLOSE_NOTIFY])
+			printf(",\"closenotify\":%s", nla_get_u8(tb[KHTTPS_A_CLOSE_NOTIFY]) ?
+			       "true" : "false");
 		if (pol.ca[0]) {
 			printf(",\"ca\":");
 			khttps_json_string(stdout, pol.ca);

@@ -24,6 +24,7 @@ static const struct ctl_cmd {
 	  "                     *.DOMAIN:PORT (chosen by the client's SNI)\n"
 	  "                     POLICY: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n"
 	  "                             [clientcert off|request|require] [ca FILE] [crl FILE]\n"
+	  "                             [resume on|off] [closenotify on|off|default]\n"
 	  "                             [proxy v2|off] (forward mode)\n"
 	  "  binding show       bindings with their counters" },
 	{ "stats", ctl_stats, "stats              counters of this network namespace, and whether khttpsd runs" },

@@ -16,6 +16,7 @@
 #include <linux/tls.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/ssl.h>
 
@@ -46,6 +47,8 @@ struct kd_conn {
 	uint64_t tx_records, rx_records;	/* records under them so far */
 	uint8_t client_secret[48], server_secret[48];
 	size_t client_secret_len, server_secret_len;
+	bool has_token;			/* the session's token is known */
+	uint8_t token[KD_TOKEN_LEN];
 };
 
 /* Which version of a file a cached context was built from. */
@@ -192,9 +195,141 @@ static void kd_apply_policy(SSL *ssl, const struct kd_binding *b)
 	if (b->client_cert == KHTTPS_CLIENT_CERT_REQUIRE)
 		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	SSL_set_verify(ssl, mode, NULL);
+	if (!b->resume) {
+		/* No ticket issued, none taken (no session cache either). */
+		SSL_set_options(ssl, SSL_OP_NO_TICKET);
+		SSL_set_num_tickets(ssl, 0);
+	}
 }
 
 static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b);
+
+/*
+ * Session tokens, for the kernel's close_notify policy.  Each session gets
+ * a random token at its full handshake; every ticket of it carries the
+ * token inside (OpenSSL's ticket appdata, sealed with the ticket), and so
+ * do the tickets issued when it is resumed.  DONE tells the kernel the
+ * token; the kernel remembers which sessions ended cleanly.
+ */
+static int kd_ticket_gen_cb(SSL *ssl, void *arg)
+{
+	struct kd_conn *c = SSL_get_ex_data(ssl, kd_conn_index);
+	SSL_SESSION *sess = SSL_get0_session(ssl);
+	void *data;
+	size_t len;
+
+	(void)arg;
+	if (!c || !sess)
+		return 1;
+	if (!c->has_token) {
+		if (SSL_SESSION_get0_ticket_appdata(sess, &data, &len) && len == KD_TOKEN_LEN)
+			memcpy(c->token, data, KD_TOKEN_LEN);
+		else if (RAND_bytes(c->token, KD_TOKEN_LEN) != 1)
+			return 0;
+		c->has_token = true;
+	}
+	return SSL_SESSION_set1_ticket_appdata(sess, c->token, KD_TOKEN_LEN);
+}
+
+/*
+ * May the session the client offers (by ticket or by id) resume?  Not when
+ * the binding says resume off; under the close_notify policy only when the
+ * kernel knows the session ended cleanly (@token, the session's own, is
+ * NULL for one made before tokens).  Keeps the token for DONE.
+ */
+static bool kd_session_allowed(struct kd_conn *c, const void *token)
+{
+	if (!c || !c->pol || !c->pol->resume)
+		return false;
+	if (c->pol->close_notify && (!token || c->job->session_fn(c->job, token))) {
+		kd_log(LOG_INFO, "conn %llu from %s: the offered session did not end cleanly: "
+		       "a full handshake (close_notify policy)",
+		       (unsigned long long)c->job->conn_id, c->job->peer);
+		return false;
+	}
+	if (token) {
+		memcpy(c->token, token, KD_TOKEN_LEN);
+		c->has_token = true;
+	}
+	return true;
+}
+
+/*
+ * A ticket the client offers: resumed if kd_session_allowed(); otherwise
+ * OpenSSL's own choice (a ticket that did not decrypt: a full handshake).
+ */
+static SSL_TICKET_RETURN kd_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess,
+					  const unsigned char *keyname, size_t keyname_len,
+					  SSL_TICKET_STATUS status, void *arg)
+{
+	struct kd_conn *c = SSL_get_ex_data(ssl, kd_conn_index);
+	void *data = NULL;
+	size_t len = 0;
+
+	(void)keyname;
+	(void)keyname_len;
+	(void)arg;
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		break;
+	case SSL_TICKET_NO_DECRYPT:
+	case SSL_TICKET_EMPTY:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	case SSL_TICKET_NONE:
+		return SSL_TICKET_RETURN_IGNORE;
+	default:
+		return SSL_TICKET_RETURN_ABORT;
+	}
+	if (!SSL_SESSION_get0_ticket_appdata(sess, &data, &len) || len != KD_TOKEN_LEN)
+		data = NULL;
+	if (!kd_session_allowed(c, data))
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+}
+
+/* TLS 1.2 session ids, in the cache the workers share (sesscache.c). */
+static int kd_sess_new_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct kd_conn *c = SSL_get_ex_data(ssl, kd_conn_index);
+
+	if (!c || !c->pol || !c->pol->resume)
+		return 0;
+	if (!c->has_token) {
+		if (RAND_bytes(c->token, KD_TOKEN_LEN) != 1)
+			return 0;
+		c->has_token = true;
+	}
+	return kd_sesscache_new(ssl, sess, c->token);
+}
+
+static SSL_SESSION *kd_sess_get_cb(SSL *ssl, const unsigned char *id, int len, int *copy)
+{
+	struct kd_conn *c = SSL_get_ex_data(ssl, kd_conn_index);
+	SSL_SESSION *sess;
+	void *data = NULL;
+	size_t n = 0;
+
+	*copy = 0;	/* ours to give: OpenSSL keeps the reference */
+	if (!c || !c->pol || !c->pol->resume)
+		return NULL;
+	sess = kd_sesscache_get(id, len);
+	if (!sess)
+		return NULL;
+	if (!SSL_SESSION_get0_ticket_appdata(sess, &data, &n) || n != KD_TOKEN_LEN)
+		data = NULL;
+	if (!kd_session_allowed(c, data)) {
+		SSL_SESSION_free(sess);
+		return NULL;
+	}
+	return sess;
+}
+
+static void kd_sess_remove_cb(SSL_CTX *ctx, SSL_SESSION *sess)
+{
+	(void)ctx;
+	kd_sesscache_remove(sess);
+}
 
 /* The server name the client sent, checked; "" when it sent none, NULL when malformed. */
 static const char *kd_client_sni(SSL *ssl, char *buf, size_t len)
@@ -362,7 +497,32 @@ static int kd_ctx_client_trust(SSL_CTX *ctx, const char *ca, const char *crl)
 	return 0;
 }
 
-static SSL_CTX *kd_ctx_build(const char *const path[KD_FILES])
+/*
+ * A session resumes only in a context like the one that made it: the same
+ * certificate (a new one ends resumption of the old sessions), client-CA
+ * file and client-certificate mode.  SHA-256 of those is the session id
+ * context OpenSSL compares (32 bytes, SSL_MAX_SID_CTX_LENGTH).
+ */
+static int kd_ctx_sid(SSL_CTX *ctx, const char *const path[KD_FILES], uint8_t client_cert)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	int n = x ? i2d_X509(x, &der) : 0, ok;
+
+	ok = h && n >= 0 && EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(h, der, (size_t)n) &&
+	     EVP_DigestUpdate(h, path[KD_CA], strlen(path[KD_CA]) + 1) &&
+	     EVP_DigestUpdate(h, &client_cert, 1) && EVP_DigestFinal_ex(h, md, &mdlen) &&
+	     SSL_CTX_set_session_id_context(ctx, md, mdlen > 32 ? 32 : mdlen);
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(h);
+	return ok ? 0 : -1;
+}
+
+static SSL_CTX *kd_ctx_build(const struct kd_config *cfg, const char *const path[KD_FILES],
+			     uint8_t client_cert)
 {
 	const char *cert = path ? path[KD_CERT] : NULL, *key = path ? path[KD_KEY] : NULL;
 	const char *chain = path ? path[KD_CHAIN] : NULL;
@@ -385,6 +545,13 @@ static SSL_CTX *kd_ctx_build(const char *const path[KD_FILES])
 	SSL_CTX_set_keylog_callback(ctx, kd_keylog_cb);
 	SSL_CTX_set_alpn_select_cb(ctx, kd_alpn_cb, NULL);
 	SSL_CTX_set_client_hello_cb(ctx, kd_client_hello_cb, NULL);
+	kd_tickets_setup(cfg, ctx);
+	SSL_CTX_set_session_ticket_cb(ctx, kd_ticket_gen_cb, kd_ticket_dec_cb, NULL);
+	/* Session ids: the shared cache only (a worker's own would miss). */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+	SSL_CTX_sess_set_new_cb(ctx, kd_sess_new_cb);
+	SSL_CTX_sess_set_get_cb(ctx, kd_sess_get_cb);
+	SSL_CTX_sess_set_remove_cb(ctx, kd_sess_remove_cb);
 	/* The context handshakes start in before SNI picks a binding. */
 	if (!cert)
 		return ctx;
@@ -411,7 +578,8 @@ static SSL_CTX *kd_ctx_build(const char *const path[KD_FILES])
 			goto err;
 		}
 	}
-	if (kd_ctx_client_trust(ctx, path[KD_CA], path[KD_CRL]))
+	if (kd_ctx_client_trust(ctx, path[KD_CA], path[KD_CRL]) ||
+	    kd_ctx_sid(ctx, path, client_cert))
 		goto err;
 	return ctx;
 err:
@@ -509,7 +677,7 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
 		 * (certificate, then key) do not fit together for a
 		 * moment: serve the version loaded before until they do.
 		 */
-		fresh = kd_ctx_build(path);
+		fresh = kd_ctx_build(cfg, path, b->client_cert);
 		if (!fresh) {
 			kd_log(LOG_WARNING, "%s changed but cannot be used; serving the version loaded before",
 			       b->cert);
@@ -527,7 +695,7 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
 	e = &kd_cache[kd_cache_next];
 	kd_cache_next = (kd_cache_next + 1) % kd_cache_size;
 	kd_entry_clear(e);
-	e->ctx = kd_ctx_build(path);
+	e->ctx = kd_ctx_build(cfg, path, b->client_cert);
 	if (!e->ctx)
 		return NULL;
 	for (f = 0; f < KD_FILES; f++) {
@@ -743,9 +911,10 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	res->status = KHTTPS_HS_CERT_ERROR;
 	if (kd_conn_index < 0)
 		kd_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	kd_tickets_ready(cfg);
 	if (job->select) {
 		if (!sni_ctx)
-			sni_ctx = kd_ctx_build(NULL);
+			sni_ctx = kd_ctx_build(cfg, NULL, 0);
 		ctx = sni_ctx;
 	} else {
 		ctx = kd_ctx_get(cfg, &job->binding);
@@ -810,6 +979,12 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	if (alpn_len)
 		snprintf(res->alpn, sizeof(res->alpn), "%.*s", (int)alpn_len, alpn);
 	kd_client_identity(ssl, res);
+	res->resumed = SSL_session_reused(ssl);
+	if (c.has_token) {
+		memcpy(res->token, c.token, KD_TOKEN_LEN);
+		res->has_token = true;
+		res->session_life = (uint32_t)kd_tickets_lifetime(cfg);
+	}
 	if (kd_derive(ssl, &c, res)) {
 		res->status = KHTTPS_HS_INTERNAL;
 		OPENSSL_cleanse(&res->tx, sizeof(res->tx));
@@ -819,7 +994,14 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	res->status = KHTTPS_HS_OK;
 out:
 	res->binding_id = c.binding_id;
-	/* No SSL_shutdown: nothing more may be written on this socket by us. */
+	/*
+	 * No SSL_shutdown: nothing more may be written on this socket by us.
+	 * Marked shut all the same, or SSL_free() would take a good session
+	 * out of the session cache; how the connection ends is the kernel's
+	 * to judge (the close_notify policy).
+	 */
+	if (res->status == KHTTPS_HS_OK)
+		SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(ssl);
 	OPENSSL_cleanse(&c, sizeof(c));
 }

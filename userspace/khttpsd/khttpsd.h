@@ -8,12 +8,15 @@
 #include <syslog.h>
 
 #define KD_MAX_TRUST 16
+#define KD_TOKEN_LEN 16		/* KHTTPS_SESSION_TOKEN_LEN */
 
 struct kd_config {
 	const char *trust[KD_MAX_TRUST];	/* directories certificates may come from */
 	int ntrust;
 	unsigned int workers;
 	unsigned int cache;			/* contexts per worker */
+	const char *ticket_keys;		/* the session ticket key file */
+	unsigned int ticket_rotate;		/* seconds between new ticket keys */
 	bool foreground;
 };
 
@@ -29,6 +32,10 @@ struct kd_result {
 	uint64_t binding_id;	/* the binding HS_SELECT chose; 0: ACCEPT named it */
 	uint16_t version, cipher;
 	uint16_t suite;			/* IANA number */
+	bool resumed;			/* an abbreviated handshake */
+	bool has_token;			/* the session has a token (tickets) */
+	uint8_t token[KD_TOKEN_LEN];	/* for the kernel's close_notify policy */
+	uint32_t session_life;		/* seconds a session may be resumed */
 	struct kd_dir_keys tx, rx;
 	char sni[256];
 	char alpn[256];
@@ -54,6 +61,8 @@ struct kd_binding {
 	uint16_t min_version, max_version;	/* TLS1_2_VERSION..TLS1_3_VERSION */
 	unsigned char alpn[256];	/* ALPN wire format: length-prefixed names */
 	unsigned int alpn_len;
+	bool resume;			/* sessions may be resumed (default) */
+	bool close_notify;		/* resume only after a clean end (kernel's say) */
 };
 
 struct kd_job;
@@ -63,6 +72,11 @@ struct kd_job;
  */
 typedef int (*kd_select_fn)(const struct kd_job *job, const char *sni, bool skip_ccs,
 			    struct kd_binding *out);
+/*
+ * Ask the kernel whether the session named @token may be resumed under the
+ * close_notify policy.  Return: 0 if so, a negative errno if not.
+ */
+typedef int (*kd_session_fn)(const struct kd_job *job, const uint8_t token[KD_TOKEN_LEN]);
 
 /* One connection handed to a worker by HS_ACCEPT. */
 struct kd_job {
@@ -72,7 +86,8 @@ struct kd_job {
 	struct kd_binding binding;	/* when !select */
 	char peer[64];
 	kd_select_fn select_fn;
-	void *select_arg;
+	kd_session_fn session_fn;
+	void *select_arg;	/* for both */
 };
 
 /* log.c */
@@ -86,6 +101,21 @@ int kd_ccs_find(const char *store, const char *name, char *cert, char *key, size
 void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 			  struct kd_result *res);
 void kd_openssl_flush_cache(void);
+
+/* tickets.c */
+typedef struct ssl_ctx_st SSL_CTX;
+int kd_tickets_maintain(const struct kd_config *cfg, unsigned int *next);
+bool kd_tickets_ready(const struct kd_config *cfg);
+void kd_tickets_setup(const struct kd_config *cfg, SSL_CTX *ctx);
+long kd_tickets_lifetime(const struct kd_config *cfg);
+
+/* sesscache.c */
+typedef struct ssl_st SSL;
+typedef struct ssl_session_st SSL_SESSION;
+int kd_sesscache_init(void);
+int kd_sesscache_new(SSL *ssl, SSL_SESSION *sess, const uint8_t token[KD_TOKEN_LEN]);
+SSL_SESSION *kd_sesscache_get(const unsigned char *id, int len);
+void kd_sesscache_remove(SSL_SESSION *sess);
 
 /* worker.c */
 int kd_worker_run(const struct kd_config *cfg);

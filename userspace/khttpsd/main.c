@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "khttpsd.h"
@@ -21,12 +22,14 @@
 
 #define KD_MAX_WORKERS 256
 
-static volatile sig_atomic_t kd_stop, kd_reload, kd_child;
+static volatile sig_atomic_t kd_stop, kd_reload, kd_child, kd_alarm;
+
+#define KD_TICKET_KEYS_DEFAULT "/var/lib/khttps/ticket-keys"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: khttpsd [-f] [-w N] [-c N] [-t DIR]...\n\n"
+		"usage: khttpsd [-f] [-w N] [-c N] [-t DIR]... [-k FILE] [-r SEC]\n\n"
 		"The khttps handshake daemon: performs TLS handshakes for connections the\n"
 		"khttps module accepted, then hands the record keys to the kernel.\n\n"
 		"  -f, --foreground   stay in the foreground and log to stderr (default: syslog)\n"
@@ -35,6 +38,14 @@ static void usage(FILE *f)
 		"                     default 1024; the oldest loaded goes first)\n"
 		"  -t, --trust DIR    read certificates and keys only below DIR (repeatable;\n"
 		"                     default /etc/khttps and /etc/ssl)\n"
+		"  -k, --ticket-keys FILE\n"
+		"                     session ticket keys shared by the workers and kept\n"
+		"                     across restarts (absolute path; created mode 0600;\n"
+		"                     default " KD_TICKET_KEYS_DEFAULT ")\n"
+		"  -r, --ticket-rotate SEC\n"
+		"                     a new ticket key every SEC seconds (1..604800, default\n"
+		"                     3600); the newest three are kept and a session\n"
+		"                     resumes for two periods after its ticket was issued\n"
 		"  -V, --version      print the version and exit\n"
 		"  -h, --help         this text\n\n"
 		"Signals: SIGTERM or SIGINT exit, SIGHUP reloads certificates.\n");
@@ -53,12 +64,32 @@ static int parse_count(const char *s, long min, long max, unsigned int *out)
 	return 0;
 }
 
+/* The directory of @path, made (mode 0700) if it is missing. */
+static int ensure_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		kd_log(LOG_ERR, "cannot make %s for the ticket keys: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		kd_reload = 1;
 	else if (sig == SIGCHLD)
 		kd_child = 1;
+	else if (sig == SIGALRM)
+		kd_alarm = 1;
 	else
 		kd_stop = 1;
 }
@@ -80,7 +111,8 @@ static pid_t spawn(const struct kd_config *cfg)
 	return pid;
 }
 
-static int supervise(const struct kd_config *cfg)
+/* @next: seconds until the ticket keys are due to rotate. */
+static int supervise(const struct kd_config *cfg, unsigned int next)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	pid_t pids[KD_MAX_WORKERS] = { 0 };
@@ -92,16 +124,26 @@ static int supervise(const struct kd_config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
+	alarm(next);
 	for (i = 0; i < cfg->workers; i++)
 		pids[i] = spawn(cfg);
 	while (!kd_stop) {
 		sigsuspend(&old);
+		if (kd_alarm) {
+			kd_alarm = 0;
+			/* A key file broken meanwhile: workers log it and issue no tickets. */
+			if (kd_tickets_maintain(cfg, &next))
+				next = cfg->ticket_rotate;
+			alarm(next);
+		}
 		if (kd_reload) {
 			kd_reload = 0;
 			kd_log(LOG_INFO, "SIGHUP: workers reload certificates");
@@ -146,17 +188,23 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "cache", required_argument, NULL, 'c' },
 		{ "trust", required_argument, NULL, 't' },
+		{ "ticket-keys", required_argument, NULL, 'k' },
+		{ "ticket-rotate", required_argument, NULL, 'r' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kd_config cfg = { .workers = 4, .cache = 1024 };
+	struct kd_config cfg = {
+		.workers = 4, .cache = 1024,
+		.ticket_keys = KD_TICKET_KEYS_DEFAULT, .ticket_rotate = 3600,
+	};
 	struct khttps_version v;
 	struct khttps_nl nl;
+	unsigned int next;
 	char *real;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "fw:c:t:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fw:c:t:k:r:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			cfg.foreground = true;
@@ -186,6 +234,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.trust[cfg.ntrust++] = real;
+			break;
+		case 'k':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "khttpsd: --ticket-keys wants an absolute path, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			cfg.ticket_keys = optarg;
+			break;
+		case 'r':
+			if (parse_count(optarg, 1, 604800, &cfg.ticket_rotate)) {
+				fprintf(stderr, "khttpsd: --ticket-rotate wants seconds from 1 to 604800, not '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'V':
 			printf("khttpsd %s (api %d)\n", KHTTPS_VERSION, KHTTPS_API_VERSION);
@@ -218,11 +281,16 @@ int main(int argc, char **argv)
 		kd_log(LOG_ERR, "%s%s", nl.err, err == -EPERM ? " (khttpsd needs CAP_NET_ADMIN)" : "");
 		return 1;
 	}
+	/* Before daemon(): a key file that cannot be used stops the start, visibly. */
+	if (ensure_dir(cfg.ticket_keys) || kd_tickets_maintain(&cfg, &next))
+		return 1;
 	if (!cfg.foreground && daemon(0, 0)) {
 		kd_log(LOG_ERR, "daemon: %s", strerror(errno));
 		return 1;
 	}
+	/* Shared by the workers forked next; without it, tickets still resume. */
+	kd_sesscache_init();
 	kd_log(LOG_INFO, "khttpsd %s ready: module %s (api %u) on kernel %s, %u workers",
 	       KHTTPS_VERSION, v.module, v.api, v.kernel, cfg.workers);
-	return supervise(&cfg);
+	return supervise(&cfg, next);
 }

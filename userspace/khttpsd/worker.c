@@ -56,6 +56,7 @@ static void parse_policy(struct nlattr *nest, struct kd_binding *b)
 
 	b->min_version = TLS1_2_VERSION;
 	b->max_version = TLS1_3_VERSION;
+	b->resume = true;
 	parse_alpn("http/1.1", b);
 	if (!nest || nla_parse_nested(tb, KHTTPS_POLICY_A_MAX, nest, NULL))
 		return;
@@ -73,6 +74,8 @@ static void parse_policy(struct nlattr *nest, struct kd_binding *b)
 		nla_strlcpy(b->ca, tb[KHTTPS_POLICY_A_CA], sizeof(b->ca));
 	if (tb[KHTTPS_POLICY_A_CRL])
 		nla_strlcpy(b->crl, tb[KHTTPS_POLICY_A_CRL], sizeof(b->crl));
+	if (tb[KHTTPS_POLICY_A_RESUME])
+		b->resume = nla_get_u8(tb[KHTTPS_POLICY_A_RESUME]);
 }
 
 /* A binding as ACCEPT or SELECT gives it: cert and key, or a store; its policy. */
@@ -83,6 +86,7 @@ static int parse_binding(struct nlattr **tb, struct kd_binding *b)
 	if (!tb[KHTTPS_A_BINDING_ID])
 		return -EPROTO;
 	b->id = nla_get_u64(tb[KHTTPS_A_BINDING_ID]);
+	b->close_notify = tb[KHTTPS_A_CLOSE_NOTIFY] && nla_get_u8(tb[KHTTPS_A_CLOSE_NOTIFY]);
 	if (tb[KHTTPS_A_STORE]) {
 		nla_strlcpy(b->store, tb[KHTTPS_A_STORE], sizeof(b->store));
 		return 0;
@@ -140,6 +144,27 @@ static int select_binding(const struct kd_job *job, const char *sni, bool skip_c
 	return err;
 }
 
+/* kd_session_fn: HS_SESSION on the worker's request socket. */
+static int session_check(const struct kd_job *job, const uint8_t token[KD_TOKEN_LEN])
+{
+	struct khttps_nl *nl = job->select_arg;
+	struct nl_msg *msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_SESSION);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, KHTTPS_A_CONN_ID, job->conn_id) ||
+	    nla_put(msg, KHTTPS_A_SESSION_TOKEN, KD_TOKEN_LEN, token)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = khttps_nl_request(nl, msg, NULL, NULL);
+	if (err && err != -ENOENT)
+		kd_log(LOG_WARNING, "conn %llu from %s: kernel refused HS_SESSION: %s",
+		       (unsigned long long)job->conn_id, job->peer, nl->err);
+	return err;
+}
+
 static int put_dir(struct nl_msg *msg, int type, const struct kd_dir_keys *d)
 {
 	struct nlattr *nest = nla_nest_start(msg, type);
@@ -185,6 +210,10 @@ static void send_done(struct khttps_nl *nl, const struct kd_job *job, struct kd_
 	    (nla_put_u16(msg, KHTTPS_A_TLS_VERSION, res->version) ||
 	     nla_put_u16(msg, KHTTPS_A_CIPHER, res->cipher) ||
 	     (res->suite && nla_put_u16(msg, KHTTPS_A_SUITE, res->suite)) ||
+	     (res->resumed && nla_put_flag(msg, KHTTPS_A_RESUMED)) ||
+	     (res->has_token &&
+	      (nla_put(msg, KHTTPS_A_SESSION_TOKEN, KD_TOKEN_LEN, res->token) ||
+	       nla_put_u32(msg, KHTTPS_A_SESSION_LIFE, res->session_life))) ||
 	     put_dir(msg, KHTTPS_A_TX, &res->tx) || put_dir(msg, KHTTPS_A_RX, &res->rx) ||
 	     (res->sni[0] && nla_put_string(msg, KHTTPS_A_SNI, res->sni)) ||
 	     (res->alpn[0] && nla_put_string(msg, KHTTPS_A_ALPN, res->alpn)) ||
@@ -224,6 +253,7 @@ static void drain(const struct kd_config *cfg, struct khttps_nl *nl)
 		if (!msg || khttps_nl_request(nl, msg, parse_accept, &job))
 			return;	/* EAGAIN: nothing waits (or an error, logged by the caller's retry) */
 		job.select_fn = select_binding;
+		job.session_fn = session_check;
 		job.select_arg = nl;
 		kd_openssl_handshake(cfg, &job, &res);
 		/* The kernel refuses DONE while we still hold the socket. */

@@ -93,12 +93,18 @@
  *	%KHTTPS_A_CONN_ID and %KHTTPS_A_STATUS; on success (status 0) also
  *	%KHTTPS_A_TLS_VERSION, %KHTTPS_A_CIPHER, %KHTTPS_A_TX, %KHTTPS_A_RX and
  *	optionally %KHTTPS_A_SNI, %KHTTPS_A_ALPN, %KHTTPS_A_SUITE,
- *	%KHTTPS_A_CLIENT_CERT; %KHTTPS_A_BINDING_ID, the
+ *	%KHTTPS_A_CLIENT_CERT, %KHTTPS_A_RESUMED, %KHTTPS_A_SESSION_TOKEN with
+ *	%KHTTPS_A_SESSION_LIFE; %KHTTPS_A_BINDING_ID, the
  *	binding %KHTTPS_CMD_HS_SELECT chose, when ACCEPT named none (the
  *	connection is delivered as that binding says).  The worker must have closed
  *	its fd first (EBUSY otherwise).  The kernel installs the keys with kTLS
  *	and wipes them, also in the request.  Reply: ack; on any error the
  *	connection is closed and counted.
+ * @KHTTPS_CMD_HS_SESSION: khttpsd worker -> kernel, do.  Request:
+ *	%KHTTPS_A_CONN_ID (a connection in this worker's handshake) and
+ *	%KHTTPS_A_SESSION_TOKEN, from the ticket the client offers.  Reply:
+ *	ack when the session may be resumed under the close_notify policy (its
+ *	last connection ended cleanly), ENOENT when not.
  */
 enum khttps_cmd {
 	KHTTPS_CMD_UNSPEC,
@@ -112,6 +118,7 @@ enum khttps_cmd {
 	KHTTPS_CMD_HS_DONE,
 	KHTTPS_CMD_HS_SELECT,
 	KHTTPS_CMD_BINDING_SET,
+	KHTTPS_CMD_HS_SESSION,
 
 	__KHTTPS_CMD_MAX,
 	KHTTPS_CMD_MAX = __KHTTPS_CMD_MAX - 1
@@ -169,6 +176,15 @@ enum khttps_cmd {
  *	client certificate the daemon verified, for applications
  * @KHTTPS_A_SUITE: u16, in DONE: the negotiated cipher suite's IANA number
  *	(0x1301, 0xc02f, ...), for the PROXY header's cipher name
+ * @KHTTPS_A_RESUMED: flag, in DONE: the handshake resumed a session
+ * @KHTTPS_A_CLOSE_NOTIFY: u8, in the %KHTTPS_CMD_HS_ACCEPT,
+ *	%KHTTPS_CMD_HS_SELECT and %KHTTPS_CMD_BINDING_GET replies: 1 when the binding's close_notify policy
+ *	(its own, or the module's close_notify parameter) is on: sessions may
+ *	be resumed only after a clean end, which %KHTTPS_CMD_HS_SESSION tells
+ * @KHTTPS_A_SESSION_TOKEN: binary, %KHTTPS_SESSION_TOKEN_LEN bytes: the
+ *	daemon's name for a TLS session (in DONE, %KHTTPS_CMD_HS_SESSION)
+ * @KHTTPS_A_SESSION_LIFE: u32, in DONE with %KHTTPS_A_SESSION_TOKEN: seconds
+ *	the session stays resumable after a clean end (at most 604800)
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -207,6 +223,10 @@ enum khttps_attr {
 	KHTTPS_A_POLICY,
 	KHTTPS_A_CLIENT_CERT,
 	KHTTPS_A_SUITE,
+	KHTTPS_A_RESUMED,
+	KHTTPS_A_CLOSE_NOTIFY,
+	KHTTPS_A_SESSION_TOKEN,
+	KHTTPS_A_SESSION_LIFE,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
@@ -259,6 +279,15 @@ enum khttps_bind_kind {
  *	each client certificate
  * @KHTTPS_POLICY_A_PROXY: u8, &enum khttps_proxy: forward mode only: what
  *	the backend is told first about the client and its TLS session
+ * @KHTTPS_POLICY_A_RESUME: u8, 1 (default): clients may resume sessions
+ *	(TLS 1.3 and 1.2 session tickets); 0: every handshake is a full one
+ * @KHTTPS_POLICY_A_CLOSE_NOTIFY: u8, the close_notify policy (HTTP.SYS's
+ *	EnableSslCloseNotify); absent: the module's close_notify parameter.
+ *	1: the server sends close_notify when it closes, and a session may be
+ *	resumed only after a connection of it ended cleanly (the client sent
+ *	close_notify, or the server closed first and the client did not
+ *	truncate); 0: the server closes without close_notify, and sessions
+ *	resume whatever the end
  */
 enum khttps_policy_attr {
 	KHTTPS_POLICY_A_UNSPEC,
@@ -270,6 +299,8 @@ enum khttps_policy_attr {
 	KHTTPS_POLICY_A_CA,
 	KHTTPS_POLICY_A_CRL,
 	KHTTPS_POLICY_A_PROXY,
+	KHTTPS_POLICY_A_RESUME,
+	KHTTPS_POLICY_A_CLOSE_NOTIFY,
 
 	__KHTTPS_POLICY_A_MAX,
 	KHTTPS_POLICY_A_MAX = __KHTTPS_POLICY_A_MAX - 1
@@ -464,6 +495,14 @@ enum khttps_hs_status {
  *	an unrecognized_name alert.  Counted only in the namespace's totals
  * @KHTTPS_STAT_HS_FAILED_CLIENT_CERT: of @KHTTPS_STAT_HS_FAILED: a client
  *	certificate was missing or did not verify
+ * @KHTTPS_STAT_HS_RESUMED: of @KHTTPS_STAT_HS_OK: abbreviated handshakes
+ *	that resumed a session (ticket or session id)
+ * @KHTTPS_STAT_SESSIONS_CLEAN: under the close_notify policy: connections
+ *	that ended cleanly, leaving their session resumable
+ * @KHTTPS_STAT_SESSIONS_UNCLEAN: under the close_notify policy: connections
+ *	that ended without a clean close, so their session may not be resumed
+ * @KHTTPS_STAT_SESSIONS_REFUSED: resumptions refused under the close_notify
+ *	policy (a full handshake instead)
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -502,6 +541,10 @@ enum khttps_stat {
 	KHTTPS_STAT_HS_FAILED_CLOSED,
 	KHTTPS_STAT_UNRECOGNIZED_NAME,
 	KHTTPS_STAT_HS_FAILED_CLIENT_CERT,
+	KHTTPS_STAT_HS_RESUMED,
+	KHTTPS_STAT_SESSIONS_CLEAN,
+	KHTTPS_STAT_SESSIONS_UNCLEAN,
+	KHTTPS_STAT_SESSIONS_REFUSED,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
@@ -560,6 +603,7 @@ enum khttps_cap {
 #define KHTTPS_ALPN_MAX		256	/* RFC 7301: a protocol name is at most 255 bytes */
 #define KHTTPS_DN_MAX		256	/* a certificate's subject or issuer, RFC 2253 */
 #define KHTTPS_SERIAL_MAX	48	/* a serial number in hex: at most 20 bytes, RFC 5280 */
+#define KHTTPS_SESSION_TOKEN_LEN 16	/* %KHTTPS_A_SESSION_TOKEN */
 
 /* struct khttps_conn_info flags */
 #define KHTTPS_CONN_CLIENT_CERT	0x1	/* the client_* fields hold a verified client certificate */
