@@ -10,6 +10,10 @@ B=127.0.0.1:8443
 t_scratch mtls
 t_cleanup() { "$KHTTPSCTL" binding del $B > /dev/null 2>&1; }
 stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+resumed_on() {
+	"$KHTTPSCTL" --json binding show | python3 -c "import json,sys
+print(next(b['stats']['handshakes_resumed'] for b in json.load(sys.stdin) if b['bind'] == '$1'))"
+}
 # curl as client $1 ("" for none), more curl options after it.
 as() {
 	local who=$1 id=()
@@ -88,6 +92,18 @@ want_serial=$(openssl x509 -in "$dir/alice.crt" -noout -serial | cut -d= -f2)
 	[[ $info == *"client_serial $want_serial"* ]] && [[ $info == *"client_sha256 $want_fp"* ]] &&
 	t_ok "libkhttps gives subject, issuer, serial and SHA-256 of the client certificate" ||
 	t_fail "libkhttps gives subject, issuer, serial and SHA-256 of the client certificate" "$info"
+# A resumed session carries the certificate of its full handshake.  The end
+# of the first connection must not decide here: closenotify off.
+t_check "binding set 127.0.0.1:8444 closenotify off" "$KHTTPSCTL" binding set 127.0.0.1:8444 \
+	closenotify off
+r0=$(resumed_on 127.0.0.1:8444)
+info=$(curl -sS --max-time 60 --cacert "$dir/server.crt" --resolve localhost:8444:127.0.0.1 \
+	--cert "$dir/alice.crt" --key "$dir/alice.key" -H "Connection: close" \
+	https://localhost:8444/_khttps/info https://localhost:8444/_khttps/info 2>&1)
+r=$(( $(resumed_on 127.0.0.1:8444) - r0 ))
+[ "$(grep -c "client_sha256 $want_fp" <<< "$info")" = 2 ] && [ "$r" = 1 ] &&
+	t_ok "a resumed connection gives the application the same client certificate" ||
+	t_fail "a resumed connection gives the application the same client certificate" "$r resumed: $info"
 "$KHTTPSCTL" binding del 127.0.0.1:8444
 
 t_log "step: clientcert off"

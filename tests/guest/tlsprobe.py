@@ -101,22 +101,34 @@ def our_close_notify_answered(s):
     print("ok")
 
 
-def close_notify(host, port):
-    s = connect(host, port)
+def get_hello_closing(s):
+    """GET /hello with "Connection: close", read to the end.
+
+    Return: whether the server ended with close_notify (not a bare TCP end).
+    """
     s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
+    data, clean = b"", False
     try:
         while True:
             chunk = s.recv(65536)
             if not chunk:
-                break  # a clean close_notify
+                clean = True  # a close_notify
+                break
             data += chunk
+    except ConnectionResetError:
+        pass
     except ssl.SSLError as e:
         if not ragged(e):
             raise
-        fail("the server closed TCP without close_notify")
     if not data.endswith(HELLO):
         fail("unexpected response: %r" % data[-200:])
+    return clean
+
+
+def close_notify(host, port):
+    s = connect(host, port)
+    if not get_hello_closing(s):
+        fail("the server closed TCP without close_notify")
     s.close()
 
     s = connect(host, port)
@@ -297,23 +309,7 @@ def sessions(host, port, version, plan):
         s = ctx.wrap_socket(raw, session=sess, suppress_ragged_eofs=False)
         word = "R" if s.session_reused else "N"
         if step == "s":
-            s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            data = b""
-            try:
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        word += "c"
-                        break
-                    data += chunk
-            except ConnectionResetError:
-                word += "x"
-            except ssl.SSLError as e:
-                if not ragged(e):
-                    raise
-                word += "x"
-            if not data.endswith(HELLO):
-                fail("unexpected response: %r" % data[-200:])
+            word += "c" if get_hello_closing(s) else "x"
         else:
             get_hello(s)
         # TLS 1.3 tickets come after the handshake: read them before saving.
