@@ -6,6 +6,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 KO=$T_SRC/khttps.ko
 VERSION=$(cat "$T_SRC/VERSION")
+API=$(awk '/^#define KHTTPS_API_VERSION/ { print $3 }' "$T_SRC/include/uapi/linux/khttps.h")
 tmp=$(mktemp -d)
 dpid=
 cleanup() {
@@ -17,13 +18,13 @@ trap cleanup EXIT
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 out=$("$KHTTPSCTL" version 2>&1); rc=$?
-if [ $rc = 0 ] && [[ $out == *"khttpsctl  $VERSION"* ]] && [[ $out == *"khttps.ko  $VERSION  (api 1, kernel $(uname -r))"* ]]; then
+if [ $rc = 0 ] && [[ $out == *"khttpsctl  $VERSION"* ]] && [[ $out == *"khttps.ko  $VERSION  (api $API, kernel $(uname -r))"* ]]; then
 	t_ok "khttpsctl version shows both sides"
 else
 	t_fail "khttpsctl version shows both sides" "rc $rc: $out"
 fi
 json=$("$KHTTPSCTL" --json version 2>&1)
-if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["module"]["version"]==sys.argv[2] and d["khttpsctl"]["api"]==1 and isinstance(d["module"]["capabilities"], list)' "$json" "$VERSION" 2>/dev/null; then
+if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["module"]["version"]==sys.argv[2] and d["khttpsctl"]["api"]==int(sys.argv[3]) and isinstance(d["module"]["capabilities"], list)' "$json" "$VERSION" "$API" 2>/dev/null; then
 	t_ok "khttpsctl --json version parses"
 else
 	t_fail "khttpsctl --json version parses" "$json"
@@ -53,7 +54,7 @@ out=$("$KHTTPSCTL" stats 2>&1)
 "$KHTTPSD" -f -w 2 2> "$tmp/d.log" &
 dpid=$!
 for _ in $(seq 100); do grep -q ready "$tmp/d.log" && break; sleep 0.1; done
-if grep -q "ready: module $VERSION (api 1)" "$tmp/d.log" && grep -q "2 workers" "$tmp/d.log"; then
+if grep -q "ready: module $VERSION (api $API)" "$tmp/d.log" && grep -q "2 workers" "$tmp/d.log"; then
 	t_ok "khttpsd -f starts and reports ready"
 else
 	t_fail "khttpsd -f starts and reports ready" "$(cat "$tmp/d.log")"

@@ -33,7 +33,7 @@
  * version (EPROTO, with an extack message naming both), so a daemon and a
  * module from different builds fail loudly instead of misreading each other.
  */
-#define KHTTPS_API_VERSION	1
+#define KHTTPS_API_VERSION	2
 
 /* Multicast groups (join needs CAP_NET_ADMIN). */
 #define KHTTPS_MCGRP_HANDSHAKE	"handshake"	/* READY: a handshake waits for a worker */
