@@ -78,7 +78,7 @@ $(B)/khttpsctl: $(call obj,$(CTL_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
 
 $(B)/khttpsd: $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS) $(MBED_LIBS)
 
 # The example links libkhttps statically so it runs from the build tree.
 $(B)/khttps-serve: $(B)/obj/userspace/examples/khttps-serve.o $(B)/libkhttps.a
@@ -91,16 +91,17 @@ $(B)/libkhttps.so.0: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkhttps.so.0 -o $@ $^
 
 # Unit tests link the user-space objects they test (all but the mains).
-UNIT_DEPS := $(call obj,$(COMMON_SRC) userspace/khttpsd/keys.c) $(B)/libkhttps.a
+UNIT_DAEMON := $(filter %/keys.c %/hello.c %/ident_mbedtls.c,$(DAEMON_SRC))
+UNIT_DEPS := $(call obj,$(COMMON_SRC) $(UNIT_DAEMON)) $(B)/libkhttps.a
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS) $(MBED_LIBS)
 $(B)/tests/unit-fixtures/%: tests/unit/fixtures/%.c tests/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $<
 $(B)/tests/guest/%: $(B)/obj/tests/guest/%.o $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS) $(MBED_LIBS)
 # Tools the guest tests use (not tests themselves).  mbedcli is the
 # non-OpenSSL TLS client: it links mbedTLS and nothing else.
 $(B)/tests/tools/mbedcli: $(B)/obj/tests/tools/mbedcli.o

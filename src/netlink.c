@@ -53,6 +53,7 @@ static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_PROXY]		= NLA_POLICY_MAX(NLA_U8, KHTTPS_PROXY_V2),
 	[KHTTPS_POLICY_A_RESUME]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[KHTTPS_POLICY_A_CLOSE_NOTIFY]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[KHTTPS_POLICY_A_ENGINE]	= NLA_POLICY_MAX(NLA_U8, __KHTTPS_ENGINE_MAX - 1),
 };
 
 static const struct nla_policy khttps_client_cert_policy[KHTTPS_CLIENT_CERT_A_MAX + 1] = {
@@ -332,6 +333,13 @@ static int khttps_nl_check_policy(const struct nlattr *attr, struct netlink_ext_
 	    nla_get_u16(tb[KHTTPS_POLICY_A_MIN_VERSION]) > nla_get_u16(tb[KHTTPS_POLICY_A_MAX_VERSION])) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_MAX_VERSION],
 				    "khttps: the highest TLS version is below the lowest");
+		return -EINVAL;
+	}
+	if (tb[KHTTPS_POLICY_A_ENGINE] && tb[KHTTPS_POLICY_A_MIN_VERSION] &&
+	    nla_get_u8(tb[KHTTPS_POLICY_A_ENGINE]) == KHTTPS_ENGINE_MBEDTLS &&
+	    nla_get_u16(tb[KHTTPS_POLICY_A_MIN_VERSION]) == TLS_1_3_VERSION) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KHTTPS_POLICY_A_ENGINE],
+				    "khttps: the mbedtls engine speaks TLS 1.2 only, so tls 1.3 cannot be its lowest version");
 		return -EINVAL;
 	}
 	if (tb[KHTTPS_POLICY_A_ALPN] && !khttps_alpn_ok(nla_data(tb[KHTTPS_POLICY_A_ALPN]))) {

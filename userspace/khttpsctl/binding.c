@@ -34,7 +34,7 @@
 		  "  policy words: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n" \
 		  "                [clientcert off|request|require] [ca FILE] [crl FILE]\n" \
 		  "                [resume on|off] [closenotify on|off|default]\n" \
-		  "                [proxy v2|off] (forward mode)\n"
+		  "                [engine openssl|mbedtls|default] [proxy v2|off] (forward mode)\n"
 
 /* What a binding matches, as the command line names it. */
 struct bind_spec {
@@ -185,7 +185,7 @@ static int abs_path(const char *what, const char *in, char *out)
 struct words {
 	const char *cert, *key, *store, *backend, *queue, *user, *group;
 	const char *tls, *tls13, *alpn, *chain, *clientcert, *ca, *crl, *proxy, *resume;
-	const char *closenotify;
+	const char *closenotify, *engine;
 };
 
 static int parse_words(int argc, char **argv, struct words *w, const char *usage)
@@ -211,6 +211,7 @@ static int parse_words(int argc, char **argv, struct words *w, const char *usage
 		{ "proxy", offsetof(struct words, proxy) },
 		{ "resume", offsetof(struct words, resume) },
 		{ "closenotify", offsetof(struct words, closenotify) },
+		{ "engine", offsetof(struct words, engine) },
 	};
 	const char **slot;
 	size_t t;
@@ -249,9 +250,11 @@ struct policy {
 	uint8_t proxy;		/* enum khttps_proxy */
 	bool no_resume;		/* resume off */
 	uint8_t closenotify;	/* 0: the module's default, 1 on, 2 off */
+	uint8_t engine;		/* enum khttps_engine */
 };
 
 static const char *const clientcert_words[] = { "off", "request", "require" };
+static const char *const engine_words[] = { "default", "openssl", "mbedtls" };
 
 static void policy_read(struct nlattr *nest, struct policy *p)
 {
@@ -281,6 +284,9 @@ static void policy_read(struct nlattr *nest, struct policy *p)
 		p->no_resume = !nla_get_u8(tb[KHTTPS_POLICY_A_RESUME]);
 	if (tb[KHTTPS_POLICY_A_CLOSE_NOTIFY])
 		p->closenotify = nla_get_u8(tb[KHTTPS_POLICY_A_CLOSE_NOTIFY]) ? 1 : 2;
+	if (tb[KHTTPS_POLICY_A_ENGINE] &&
+	    nla_get_u8(tb[KHTTPS_POLICY_A_ENGINE]) < __KHTTPS_ENGINE_MAX)
+		p->engine = nla_get_u8(tb[KHTTPS_POLICY_A_ENGINE]);
 }
 
 /* Apply the policy words given; Return: 0, or -1 with a message. */
@@ -348,6 +354,19 @@ static int policy_words(const struct words *w, struct policy *p)
 			return -1;
 		}
 	}
+	if (w->engine) {
+		uint8_t i;
+
+		for (i = 0; i < __KHTTPS_ENGINE_MAX; i++)
+			if (!strcmp(w->engine, engine_words[i]))
+				break;
+		if (i == __KHTTPS_ENGINE_MAX) {
+			fprintf(stderr, "khttpsctl: engine takes openssl, mbedtls or default "
+				"(khttpsd's --engine)\n");
+			return -1;
+		}
+		p->engine = i;
+	}
 	return 0;
 }
 
@@ -366,7 +385,8 @@ static int policy_put(struct nl_msg *msg, const struct policy *p)
 	    /* Always present: libnl drops an empty nest, and binding set needs
 	     * the nest to say "back to all defaults". */
 	    nla_put_u8(msg, KHTTPS_POLICY_A_RESUME, !p->no_resume) ||
-	    (p->closenotify && nla_put_u8(msg, KHTTPS_POLICY_A_CLOSE_NOTIFY, p->closenotify == 1)))
+	    (p->closenotify && nla_put_u8(msg, KHTTPS_POLICY_A_CLOSE_NOTIFY, p->closenotify == 1)) ||
+	    (p->engine && nla_put_u8(msg, KHTTPS_POLICY_A_ENGINE, p->engine)))
 		return -1;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -398,6 +418,9 @@ static void policy_format(const struct policy *p, char *out, size_t len)
 	if (p->closenotify && n < len)
 		n += (size_t)snprintf(out + n, len - n, "%sclosenotify %s", n ? " " : "",
 				      p->closenotify == 1 ? "on" : "off");
+	if (p->engine && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%sengine %s", n ? " " : "",
+				      engine_words[p->engine]);
 	if (p->proxy == KHTTPS_PROXY_V2 && n < len)
 		snprintf(out + n, len - n, "%sproxy v2", n ? " " : "");
 }
@@ -514,7 +537,7 @@ static int find_one(struct nlattr **tb, void *arg)
 		  "                               [alpn LIST] [chain FILE]\n" \
 		  "                               [clientcert off|request|require] [ca FILE] [crl FILE]\n" \
 		  "                               [resume on|off] [closenotify on|off|default]\n" \
-		  "                               [proxy v2|off]\n"
+		  "                               [engine openssl|mbedtls|default] [proxy v2|off]\n"
 
 static int binding_set(int argc, char **argv)
 {
@@ -551,7 +574,7 @@ static int binding_set(int argc, char **argv)
 		return 2;
 	}
 	policy = w.tls || w.tls13 || w.alpn || w.chain || w.clientcert || w.ca || w.crl ||
-		 w.proxy || w.resume || w.closenotify;
+		 w.proxy || w.resume || w.closenotify || w.engine;
 
 	if (khttps_nl_open(&nl)) {
 		fprintf(stderr, "khttpsctl: %s\n", nl.err);
@@ -678,8 +701,9 @@ static int show_one(struct nlattr **tb, void *arg)
 			printf(",\"chain\":");
 			khttps_json_string(stdout, pol.chain);
 		}
-		printf(",\"clientcert\":\"%s\",\"resume\":%s", clientcert_words[pol.clientcert],
-		       pol.no_resume ? "false" : "true");
+		printf(",\"clientcert\":\"%s\",\"resume\":%s,\"engine\":\"%s\"",
+		       clientcert_words[pol.clientcert], pol.no_resume ? "false" : "true",
+		       engine_words[pol.engine]);
 		if (tb[KHTTPS_A_CLOSE_NOTIFY])
 			printf(",\"closenotify\":%s", nla_get_u8(tb[KHTTPS_A_CLOSE_NOTIFY]) ?
 			       "true" : "false");

@@ -7,12 +7,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <linux/tls.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -25,7 +23,6 @@
 #include "khttpsd.h"
 #include <linux/khttps.h>
 
-#define KD_HANDSHAKE_LIMIT_MS 60000	/* backstop: the kernel's timeout comes first */
 
 static const char kd_tls12_ciphers[] =
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -50,53 +47,6 @@ struct kd_conn {
 	bool has_token;			/* the session's token is known */
 	uint8_t token[KD_TOKEN_LEN];
 };
-
-/* Which version of a file a cached context was built from. */
-struct kd_file_id {
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
-/* The files a context is built from: certificate, key, chain, client CAs, CRL. */
-enum { KD_CERT, KD_KEY, KD_CHAIN, KD_CA, KD_CRL, KD_FILES };
-
-static struct kd_ctx_entry {
-	uint32_t hash;			/* of the paths and mode, to skip most entries fast */
-	char *path[KD_FILES];		/* "" for none */
-	uint8_t client_cert;		/* enum khttps_client_cert */
-	struct kd_file_id id[KD_FILES];
-	SSL_CTX *ctx;
-	/* The files changed into something unusable: the versions that failed. */
-	bool stale;
-	struct kd_file_id bad[KD_FILES];
-} *kd_cache;
-static unsigned int kd_cache_size, kd_cache_next;
-
-/* FNV-1a over the paths, NUL-separated, and the client-certificate mode. */
-static uint32_t kd_paths_hash(const char *const path[KD_FILES], uint8_t client_cert)
-{
-	uint32_t h = 2166136261u;
-	const char *p;
-	int i;
-
-	for (i = 0; i < KD_FILES; i++) {
-		for (p = path[i]; *p; p++)
-			h = (h ^ (unsigned char)*p) * 16777619u;
-		h *= 16777619u;
-	}
-	return (h ^ client_cert) * 16777619u;
-}
-
-static void kd_entry_clear(struct kd_ctx_entry *e)
-{
-	int i;
-
-	SSL_CTX_free(e->ctx);
-	for (i = 0; i < KD_FILES; i++)
-		free(e->path[i]);
-	memset(e, 0, sizeof(*e));
-}
 
 static int kd_conn_index = -1;
 
@@ -239,14 +189,8 @@ static int kd_ticket_gen_cb(SSL *ssl, void *arg)
  */
 static bool kd_session_allowed(struct kd_conn *c, const void *token)
 {
-	if (!c || !c->pol || !c->pol->resume)
+	if (!c || !kd_session_may_resume(c->job, c->pol, token))
 		return false;
-	if (c->pol->close_notify && (!token || c->job->session_fn(c->job, token))) {
-		kd_log(LOG_INFO, "conn %llu from %s: the offered session did not end cleanly: "
-		       "a full handshake (close_notify policy)",
-		       (unsigned long long)c->job->conn_id, c->job->peer);
-		return false;
-	}
 	if (token) {
 		memcpy(c->token, token, KD_TOKEN_LEN);
 		c->has_token = true;
@@ -386,11 +330,7 @@ static int kd_client_hello_cb(SSL *ssl, int *al, void *arg)
 		       (unsigned long long)c->job->conn_id, c->job->peer);
 		return SSL_CLIENT_HELLO_ERROR;
 	}
-	err = c->job->select_fn(c->job, *sni ? sni : NULL, false, b);
-	if (!err && b->store[0] && kd_ccs_find(b->store, sni, b->cert, b->key, sizeof(b->cert))) {
-		/* Not in the store: the address binding, if any, serves it. */
-		err = c->job->select_fn(c->job, sni, true, b);
-	}
+	err = kd_resolve_binding(c->job, *sni ? sni : NULL, b);
 	if (err) {
 		kd_log(LOG_INFO, "conn %llu from %s: no binding for %s%s%s",
 		       (unsigned long long)c->job->conn_id, c->job->peer,
@@ -399,6 +339,16 @@ static int kd_client_hello_cb(SSL *ssl, int *al, void *arg)
 			*al = SSL_AD_INTERNAL_ERROR;
 			c->select_status = KHTTPS_HS_INTERNAL;
 		}
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	/* Only when the ClientHello could not be read ahead (engine.c). */
+	if ((b->engine ?: c->cfg->engine) != KHTTPS_ENGINE_OPENSSL) {
+		kd_log(LOG_WARNING, "conn %llu from %s: a ClientHello split over records cannot go "
+		       "to another engine than OpenSSL: refused", (unsigned long long)c->job->conn_id,
+		       c->job->peer);
+		*al = SSL_AD_INTERNAL_ERROR;
+		c->select_status = KHTTPS_HS_INTERNAL;
+		c->binding_id = b->id;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
 	ctx = kd_ctx_get(c->cfg, b);
@@ -415,23 +365,6 @@ static int kd_client_hello_cb(SSL *ssl, int *al, void *arg)
 	c->binding_id = b->id;
 	c->selected = true;
 	return SSL_CLIENT_HELLO_SUCCESS;
-}
-
-static bool kd_trusted(const struct kd_config *cfg, const char *path)
-{
-	char real[PATH_MAX];
-	int i;
-
-	if (!realpath(path, real))
-		return false;
-	for (i = 0; i < cfg->ntrust; i++) {
-		size_t n = strlen(cfg->trust[i]);
-
-		if (!strncmp(real, cfg->trust[i], n) && (real[n] == '/' ||
-		    (n > 0 && cfg->trust[i][n - 1] == '/')))
-			return true;
-	}
-	return false;
 }
 
 static void kd_log_ssl_errors(const char *what)
@@ -588,127 +521,22 @@ err:
 	return NULL;
 }
 
-static bool kd_file_same(const struct kd_file_id *id, const struct stat *st)
+static void *kd_ctx_new(const struct kd_config *cfg, const char *const path[KD_FILES],
+			uint8_t client_cert)
 {
-	return id->ino == st->st_ino && id->size == st->st_size &&
-	       !memcmp(&id->mtime, &st->st_mtim, sizeof(st->st_mtim));
+	return kd_ctx_build(cfg, path, client_cert);
 }
 
-static void kd_file_note(struct kd_file_id *id, const struct stat *st)
+static void kd_ctx_free(void *ctx)
 {
-	id->ino = st->st_ino;
-	id->size = st->st_size;
-	id->mtime = st->st_mtim;
+	SSL_CTX_free(ctx);
 }
 
-static bool kd_files_same(const struct kd_file_id *id, const struct stat *st,
-			  const char *const path[KD_FILES])
-{
-	int i;
+static struct kd_certcache kd_ctx_cache = { .build = kd_ctx_new, .free = kd_ctx_free };
 
-	for (i = 0; i < KD_FILES; i++)
-		if (*path[i] && !kd_file_same(&id[i], &st[i]))
-			return false;
-	return true;
-}
-
-static void kd_files_note(struct kd_file_id *id, const struct stat *st)
-{
-	int i;
-
-	for (i = 0; i < KD_FILES; i++)
-		kd_file_note(&id[i], &st[i]);
-}
-
-/*
- * A context per (certificate, key, chain, client CAs, CRL, client-cert
- * mode), rebuilt when one of the files changes.
- */
 static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding *b)
 {
-	const char *const path[KD_FILES] = { b->cert, b->key, b->chain, b->ca, b->crl };
-	uint32_t hash = kd_paths_hash(path, b->client_cert);
-	struct stat st[KD_FILES] = { 0 };
-	struct kd_ctx_entry *e;
-	unsigned int i;
-	int f;
-
-	for (f = 0; f < KD_FILES; f++) {
-		if (!*path[f] && f != KD_CERT && f != KD_KEY)
-			continue;
-		if (!kd_trusted(cfg, path[f])) {
-			kd_log(LOG_ERR, "refusing %s: not under a trusted directory (--trust)", path[f]);
-			return NULL;
-		}
-		if (stat(path[f], &st[f])) {
-			kd_log(LOG_ERR, "cannot read %s: %s", path[f], strerror(errno));
-			return NULL;
-		}
-	}
-	if (st[KD_KEY].st_mode & 077) {
-		kd_log(LOG_ERR, "refusing private key %s: readable by group or others (mode %04o; chmod 600 it)",
-		       b->key, st[KD_KEY].st_mode & 07777);
-		return NULL;
-	}
-	if (!kd_cache) {
-		kd_cache_size = cfg->cache ?: 1024;
-		kd_cache = calloc(kd_cache_size, sizeof(*kd_cache));
-		if (!kd_cache) {
-			kd_log(LOG_ERR, "out of memory for the certificate cache");
-			return NULL;
-		}
-	}
-	for (i = 0; i < kd_cache_size; i++) {
-		SSL_CTX *fresh;
-
-		e = &kd_cache[i];
-		if (!e->ctx || e->hash != hash || e->client_cert != b->client_cert)
-			continue;
-		for (f = 0; f < KD_FILES && !strcmp(e->path[f], path[f]); f++)
-			;
-		if (f < KD_FILES)
-			continue;
-		if (kd_files_same(e->id, st, path))
-			return e->ctx;
-		if (e->stale && kd_files_same(e->bad, st, path))
-			return e->ctx;
-		/*
-		 * Replaced on disk.  Files replaced one after another
-		 * (certificate, then key) do not fit together for a
-		 * moment: serve the version loaded before until they do.
-		 */
-		fresh = kd_ctx_build(cfg, path, b->client_cert);
-		if (!fresh) {
-			kd_log(LOG_WARNING, "%s changed but cannot be used; serving the version loaded before",
-			       b->cert);
-			e->stale = true;
-			kd_files_note(e->bad, st);
-			return e->ctx;
-		}
-		SSL_CTX_free(e->ctx);
-		e->ctx = fresh;
-		e->stale = false;
-		kd_files_note(e->id, st);
-		return e->ctx;
-	}
-	/* Not cached: the oldest loaded makes room. */
-	e = &kd_cache[kd_cache_next];
-	kd_cache_next = (kd_cache_next + 1) % kd_cache_size;
-	kd_entry_clear(e);
-	e->ctx = kd_ctx_build(cfg, path, b->client_cert);
-	if (!e->ctx)
-		return NULL;
-	for (f = 0; f < KD_FILES; f++) {
-		e->path[f] = strdup(path[f]);
-		if (!e->path[f]) {
-			kd_entry_clear(e);
-			return NULL;
-		}
-	}
-	e->hash = hash;
-	e->client_cert = b->client_cert;
-	kd_files_note(e->id, st);
-	return e->ctx;
+	return kd_certcache_get(&kd_ctx_cache, cfg, b);
 }
 
 /**
@@ -716,56 +544,7 @@ static SSL_CTX *kd_ctx_get(const struct kd_config *cfg, const struct kd_binding 
  */
 void kd_openssl_flush_cache(void)
 {
-	unsigned int i;
-
-	for (i = 0; kd_cache && i < kd_cache_size; i++)
-		kd_entry_clear(&kd_cache[i]);
-}
-
-static int kd_wait(int fd, short events, const struct timespec *deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	struct timespec now;
-	long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
-		return -1;
-	return poll(&pfd, 1, (int)ms) == 1 ? 0 : -1;
-}
-
-static void kd_put_seq(uint8_t seq[8], uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		seq[i] = (uint8_t)v;
-}
-
-/* Fill one direction for kTLS from a key and a write IV as TLS defines them. */
-static void kd_fill_dir(struct kd_dir_keys *d, uint16_t version, bool chacha, const uint8_t *key,
-			int key_len, const uint8_t *iv, uint64_t seq)
-{
-	memcpy(d->key, key, key_len);
-	d->key_len = key_len;
-	kd_put_seq(d->seq, seq);
-	if (chacha) {
-		memcpy(d->iv, iv, 12);
-		d->iv_len = 12;
-		d->salt_len = 0;
-	} else if (version == TLS_1_3_VERSION) {
-		memcpy(d->salt, iv, 4);
-		memcpy(d->iv, iv + 4, 8);
-		d->salt_len = 4;
-		d->iv_len = 8;
-	} else {
-		/* TLS 1.2 GCM: implicit IV is the salt; the explicit nonce follows the sequence. */
-		memcpy(d->salt, iv, 4);
-		memcpy(d->iv, d->seq, 8);
-		d->salt_len = 4;
-		d->iv_len = 8;
-	}
+	kd_certcache_flush(&kd_ctx_cache);
 }
 
 /* A name in RFC 2253 form, cut to @len. */
@@ -827,7 +606,7 @@ static int kd_derive(SSL *ssl, struct kd_conn *c, struct kd_result *res)
 	const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
 	const EVP_MD *md = SSL_CIPHER_get_handshake_digest(cipher);
 	int nid = SSL_CIPHER_get_cipher_nid(cipher), key_len, ok = -1;
-	uint8_t ckey[32], skey[32], civ[12], siv[12], block[2 * 32 + 2 * 12];
+	uint8_t ckey[32], skey[32], civ[12], siv[12];
 	bool chacha = nid == NID_chacha20_poly1305;
 
 	res->suite = SSL_CIPHER_get_protocol_id(cipher);
@@ -847,33 +626,24 @@ static int kd_derive(SSL *ssl, struct kd_conn *c, struct kd_result *res)
 	if (!md)
 		return -1;
 
-	if (SSL_version(ssl) == TLS1_3_VERSION) {
-		res->version = TLS_1_3_VERSION;
-		if (!c->client_secret_len || !c->server_secret_len ||
-		    kd_tls13_traffic_keys(md, c->server_secret, c->server_secret_len, skey, key_len, siv) ||
-		    kd_tls13_traffic_keys(md, c->client_secret, c->client_secret_len, ckey, key_len, civ))
-			goto out;
-	} else {
+	if (SSL_version(ssl) != TLS1_3_VERSION) {
 		SSL_SESSION *sess = SSL_get_session(ssl);
 		uint8_t master[48], cr[32], sr[32];
-		size_t mlen = SSL_SESSION_get_master_key(sess, master, sizeof(master));
-		int ivl = chacha ? 12 : 4;
 
 		res->version = TLS_1_2_VERSION;
 		SSL_get_client_random(ssl, cr, sizeof(cr));
 		SSL_get_server_random(ssl, sr, sizeof(sr));
-		/* AEAD key block: client key, server key, client IV, server IV. */
-		if (mlen != sizeof(master) ||
-		    kd_tls12_key_block(md, master, mlen, cr, sr, block, 2 * key_len + 2 * ivl)) {
-			OPENSSL_cleanse(master, sizeof(master));
-			goto out;
-		}
+		if (SSL_SESSION_get_master_key(sess, master, sizeof(master)) == sizeof(master))
+			ok = kd_tls12_dirs(md, master, cr, sr, chacha, key_len, c->tx_records,
+					   c->rx_records, &res->tx, &res->rx);
 		OPENSSL_cleanse(master, sizeof(master));
-		memcpy(ckey, block, key_len);
-		memcpy(skey, block + key_len, key_len);
-		memcpy(civ, block + 2 * key_len, ivl);
-		memcpy(siv, block + 2 * key_len + ivl, ivl);
+		return ok;
 	}
+	res->version = TLS_1_3_VERSION;
+	if (!c->client_secret_len || !c->server_secret_len ||
+	    kd_tls13_traffic_keys(md, c->server_secret, c->server_secret_len, skey, key_len, siv) ||
+	    kd_tls13_traffic_keys(md, c->client_secret, c->client_secret_len, ckey, key_len, civ))
+		goto out;
 	kd_fill_dir(&res->tx, res->version, chacha, skey, key_len, siv, c->tx_records);
 	kd_fill_dir(&res->rx, res->version, chacha, ckey, key_len, civ, c->rx_records);
 	ok = 0;
@@ -882,7 +652,6 @@ out:
 	OPENSSL_cleanse(skey, sizeof(skey));
 	OPENSSL_cleanse(civ, sizeof(civ));
 	OPENSSL_cleanse(siv, sizeof(siv));
-	OPENSSL_cleanse(block, sizeof(block));
 	return ok;
 }
 
@@ -899,7 +668,6 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 {
 	static SSL_CTX *sni_ctx;
 	struct kd_conn c = { .cfg = cfg, .job = job };
-	struct timespec deadline;
 	const unsigned char *alpn;
 	unsigned int alpn_len;
 	const char *sni;
@@ -934,15 +702,13 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	if (!SSL_set_fd(ssl, job->fd))
 		goto out;
 	fcntl(job->fd, F_SETFL, fcntl(job->fd, F_GETFL) | O_NONBLOCK);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += KD_HANDSHAKE_LIMIT_MS / 1000;
 
 	res->status = KHTTPS_HS_TLS_ERROR;
 	while ((r = SSL_accept(ssl)) != 1) {
 		int e = SSL_get_error(ssl, r);
 
 		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
-		    kd_wait(job->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, &deadline)) {
+		    kd_wait(job->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, &job->deadline)) {
 			/* The ClientHello callback said why already. */
 			if (c.select_status) {
 				res->status = c.select_status;
@@ -978,6 +744,13 @@ void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
 	if (alpn_len)
 		snprintf(res->alpn, sizeof(res->alpn), "%.*s", (int)alpn_len, alpn);
+	/* kTLS sends full-size records: a client that asked for less cannot have them. */
+	if (SSL_SESSION_get_max_fragment_length(SSL_get_session(ssl)) !=
+	    TLSEXT_max_fragment_length_DISABLED) {
+		kd_log(LOG_INFO, "conn %llu from %s: the client asked for a maximum fragment length, "
+		       "which kTLS cannot keep: refused", (unsigned long long)job->conn_id, job->peer);
+		goto out;
+	}
 	kd_client_identity(ssl, res);
 	res->resumed = SSL_session_reused(ssl);
 	if (c.has_token) {

@@ -10,7 +10,10 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include <linux/tls.h>
+
 #include "keys.h"
+#include "khttpsd.h"
 
 /* Run the OpenSSL KDF @name with @params into @out: 0 or -1. */
 static int kdf_derive(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t out_len)
@@ -100,4 +103,63 @@ int kd_tls12_key_block(const EVP_MD *md, const uint8_t *master, size_t master_le
 	memcpy(seed + 32, client_random, 32);
 	return kd_tls12_prf(md, master, master_len, "key expansion", seed, sizeof(seed),
 			    out, out_len);
+}
+
+void kd_put_seq(uint8_t seq[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		seq[i] = (uint8_t)v;
+}
+
+/**
+ * kd_fill_dir() - one direction's keys in the layout DONE sends
+ * @d: filled in
+ * @version: TLS_1_2_VERSION or TLS_1_3_VERSION (linux/tls.h)
+ * @chacha: ChaCha20-Poly1305 (else AES-GCM)
+ * @key: the write key, @key_len bytes
+ * @iv: the write IV as TLS defines it (12 bytes; 4 for TLS 1.2 GCM)
+ * @seq: the next record's sequence number
+ */
+void kd_fill_dir(struct kd_dir_keys *d, uint16_t version, bool chacha, const uint8_t *key,
+		 int key_len, const uint8_t *iv, uint64_t seq)
+{
+	memcpy(d->key, key, key_len);
+	d->key_len = key_len;
+	kd_put_seq(d->seq, seq);
+	if (chacha) {
+		memcpy(d->iv, iv, 12);
+		d->iv_len = 12;
+		d->salt_len = 0;
+	} else if (version == TLS_1_3_VERSION) {
+		memcpy(d->salt, iv, 4);
+		memcpy(d->iv, iv + 4, 8);
+		d->salt_len = 4;
+		d->iv_len = 8;
+	} else {
+		/* TLS 1.2 GCM: implicit IV is the salt; the explicit nonce follows the sequence. */
+		memcpy(d->salt, iv, 4);
+		memcpy(d->iv, d->seq, 8);
+		d->salt_len = 4;
+		d->iv_len = 8;
+	}
+}
+
+int kd_tls12_dirs(const EVP_MD *md, const uint8_t master[48], const uint8_t client_random[32],
+		  const uint8_t server_random[32], bool chacha, int key_len, uint64_t tx_seq,
+		  uint64_t rx_seq, struct kd_dir_keys *tx, struct kd_dir_keys *rx)
+{
+	uint8_t block[2 * 32 + 2 * 12];
+	int ivl = chacha ? 12 : 4;
+
+	/* AEAD key block: client key, server key, client IV, server IV. */
+	if (key_len > 32 || kd_tls12_key_block(md, master, 48, client_random, server_random,
+					       block, 2 * (size_t)key_len + 2 * (size_t)ivl))
+		return -1;
+	kd_fill_dir(tx, TLS_1_2_VERSION, chacha, block + key_len, key_len,
+		    block + 2 * key_len + ivl, tx_seq);
+	kd_fill_dir(rx, TLS_1_2_VERSION, chacha, block, key_len, block + 2 * key_len, rx_seq);
+	OPENSSL_cleanse(block, sizeof(block));
+	return 0;
 }

@@ -4,8 +4,10 @@
 #define KHTTPSD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <syslog.h>
+#include <time.h>
 
 #define KD_MAX_TRUST 16
 #define KD_TOKEN_LEN 16		/* KHTTPS_SESSION_TOKEN_LEN */
@@ -17,7 +19,9 @@ struct kd_config {
 	unsigned int cache;			/* contexts per worker */
 	const char *ticket_keys;		/* the session ticket key file */
 	unsigned int ticket_rotate;		/* seconds between new ticket keys */
+	uint8_t engine;				/* enum khttps_engine for bindings naming none */
 	bool foreground;
+	bool verbose;				/* log every handshake (LOG_DEBUG) */
 };
 
 /* One direction's record keys, in the layout DONE sends. */
@@ -63,6 +67,7 @@ struct kd_binding {
 	unsigned int alpn_len;
 	bool resume;			/* sessions may be resumed (default) */
 	bool close_notify;		/* resume only after a clean end (kernel's say) */
+	uint8_t engine;			/* enum khttps_engine; DEFAULT: the daemon's */
 };
 
 struct kd_job;
@@ -88,19 +93,54 @@ struct kd_job {
 	kd_select_fn select_fn;
 	kd_session_fn session_fn;
 	void *select_arg;	/* for both */
+	struct timespec deadline;	/* CLOCK_MONOTONIC: the handshake gives up */
 };
 
+/* hello.c */
+int kd_hello_sni(const uint8_t *buf, size_t len, char *sni, size_t sni_len);
+
+/* ident_mbedtls.c */
+struct mbedtls_x509_crt;
+int kd_mbedtls_identity(const struct mbedtls_x509_crt *crt, struct kd_result *res);
+
 /* log.c */
-void kd_log_init(bool to_stderr);
+void kd_log_init(bool to_stderr, bool debug);
 void kd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* certcache.c: the files a credential set is built from */
+enum { KD_CERT, KD_KEY, KD_CHAIN, KD_CA, KD_CRL, KD_FILES };
+struct kd_cc_entry;
+struct kd_certcache {
+	void *(*build)(const struct kd_config *cfg, const char *const path[KD_FILES],
+		       uint8_t client_cert);
+	void (*free)(void *creds);
+	struct kd_cc_entry *entry;
+	unsigned int size, next;
+};
+void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
+		       const struct kd_binding *b);
+void kd_certcache_flush(struct kd_certcache *cc);
 
 /* ccs.c */
 int kd_ccs_find(const char *store, const char *name, char *cert, char *key, size_t len);
+
+/* engine.c */
+#define KD_HANDSHAKE_LIMIT_MS 60000	/* backstop: the kernel's timeout comes first */
+void kd_handshake(const struct kd_config *cfg, struct kd_job *job, struct kd_result *res);
+int kd_wait(int fd, short events, const struct timespec *deadline);
+int kd_resolve_binding(const struct kd_job *job, const char *sni, struct kd_binding *b);
+bool kd_session_may_resume(const struct kd_job *job, const struct kd_binding *pol,
+			   const uint8_t *token);
 
 /* engine_openssl.c */
 void kd_openssl_handshake(const struct kd_config *cfg, const struct kd_job *job,
 			  struct kd_result *res);
 void kd_openssl_flush_cache(void);
+
+/* engine_mbedtls.c */
+void kd_mbedtls_handshake(const struct kd_config *cfg, const struct kd_job *job,
+			  struct kd_result *res);
+void kd_mbedtls_flush_cache(void);
 
 /* tickets.c */
 typedef struct ssl_ctx_st SSL_CTX;
@@ -108,6 +148,8 @@ int kd_tickets_maintain(const struct kd_config *cfg, unsigned int *next);
 bool kd_tickets_ready(const struct kd_config *cfg);
 void kd_tickets_setup(const struct kd_config *cfg, SSL_CTX *ctx);
 long kd_tickets_lifetime(const struct kd_config *cfg);
+int kd_tickets_seal(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+int kd_tickets_open(const uint8_t *in, size_t len, uint8_t *out, size_t cap, bool *renew);
 
 /* sesscache.c */
 typedef struct ssl_st SSL;
@@ -116,6 +158,9 @@ int kd_sesscache_init(void);
 int kd_sesscache_new(SSL *ssl, SSL_SESSION *sess, const uint8_t token[KD_TOKEN_LEN]);
 SSL_SESSION *kd_sesscache_get(const unsigned char *id, int len);
 void kd_sesscache_remove(SSL_SESSION *sess);
+int kd_sesscache_put(const uint8_t *id, unsigned int id_len, const void *blob, size_t len,
+		     int64_t expires);
+size_t kd_sesscache_get_blob(const uint8_t *id, unsigned int id_len, void *out, size_t cap);
 
 /* worker.c */
 int kd_worker_run(const struct kd_config *cfg);

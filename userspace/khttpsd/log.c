@@ -6,15 +6,17 @@
 
 #include "khttpsd.h"
 
-static bool log_stderr = true;
+static bool log_stderr = true, log_debug;
 
 /**
  * kd_log_init() - choose where log lines go
  * @to_stderr: true for stderr (foreground), false for syslog (daemon facility)
+ * @debug: also LOG_DEBUG lines (one per handshake)
  */
-void kd_log_init(bool to_stderr)
+void kd_log_init(bool to_stderr, bool debug)
 {
 	log_stderr = to_stderr;
+	log_debug = debug;
 	if (!to_stderr)
 		openlog("khttpsd", LOG_PID, LOG_DAEMON);
 }
@@ -31,6 +33,8 @@ void kd_log(int prio, const char *fmt, ...)
 	};
 	va_list ap;
 
+	if ((prio & 7) == LOG_DEBUG && !log_debug)
+		return;
 	va_start(ap, fmt);
 	if (log_stderr) {
 		fprintf(stderr, "khttpsd: %s: ", names[prio & 7]);

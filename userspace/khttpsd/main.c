@@ -29,7 +29,7 @@ static volatile sig_atomic_t kd_stop, kd_reload, kd_child, kd_alarm;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: khttpsd [-f] [-w N] [-c N] [-t DIR]... [-k FILE] [-r SEC]\n\n"
+		"usage: khttpsd [-f] [-w N] [-c N] [-t DIR]... [-k FILE] [-r SEC] [-e ENGINE] [-v]\n\n"
 		"The khttps handshake daemon: performs TLS handshakes for connections the\n"
 		"khttps module accepted, then hands the record keys to the kernel.\n\n"
 		"  -f, --foreground   stay in the foreground and log to stderr (default: syslog)\n"
@@ -46,6 +46,10 @@ static void usage(FILE *f)
 		"                     a new ticket key every SEC seconds (1..604800, default\n"
 		"                     3600); the newest three are kept and a session\n"
 		"                     resumes for two periods after its ticket was issued\n"
+		"  -e, --engine openssl|mbedtls\n"
+		"                     the TLS library for bindings that name none (default\n"
+		"                     openssl; mbedtls speaks TLS 1.2 only)\n"
+		"  -v, --verbose      also log every handshake: engine, version, suite\n"
 		"  -V, --version      print the version and exit\n"
 		"  -h, --help         this text\n\n"
 		"Signals: SIGTERM or SIGINT exit, SIGHUP reloads certificates.\n");
@@ -190,6 +194,8 @@ int main(int argc, char **argv)
 		{ "trust", required_argument, NULL, 't' },
 		{ "ticket-keys", required_argument, NULL, 'k' },
 		{ "ticket-rotate", required_argument, NULL, 'r' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -197,6 +203,7 @@ int main(int argc, char **argv)
 	struct kd_config cfg = {
 		.workers = 4, .cache = 1024,
 		.ticket_keys = KD_TICKET_KEYS_DEFAULT, .ticket_rotate = 3600,
+		.engine = KHTTPS_ENGINE_OPENSSL,
 	};
 	struct khttps_version v;
 	struct khttps_nl nl;
@@ -204,7 +211,7 @@ int main(int argc, char **argv)
 	char *real;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "fw:c:t:k:r:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fw:c:t:k:r:e:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			cfg.foreground = true;
@@ -250,6 +257,20 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'e':
+			if (!strcmp(optarg, "openssl")) {
+				cfg.engine = KHTTPS_ENGINE_OPENSSL;
+			} else if (!strcmp(optarg, "mbedtls")) {
+				cfg.engine = KHTTPS_ENGINE_MBEDTLS;
+			} else {
+				fprintf(stderr, "khttpsd: --engine takes openssl or mbedtls, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			cfg.verbose = true;
+			break;
 		case 'V':
 			printf("khttpsd %s (api %d)\n", KHTTPS_VERSION, KHTTPS_API_VERSION);
 			return 0;
@@ -270,7 +291,7 @@ int main(int argc, char **argv)
 		cfg.trust[cfg.ntrust++] = "/etc/ssl";
 	}
 
-	kd_log_init(cfg.foreground);
+	kd_log_init(cfg.foreground, cfg.verbose);
 	err = khttps_nl_open(&nl);
 	if (!err)
 		err = khttps_nl_version(&nl, &v);
@@ -290,7 +311,8 @@ int main(int argc, char **argv)
 	}
 	/* Shared by the workers forked next; without it, tickets still resume. */
 	kd_sesscache_init();
-	kd_log(LOG_INFO, "khttpsd %s ready: module %s (api %u) on kernel %s, %u workers",
-	       KHTTPS_VERSION, v.module, v.api, v.kernel, cfg.workers);
+	kd_log(LOG_INFO, "khttpsd %s ready: module %s (api %u) on kernel %s, %u workers, engine %s",
+	       KHTTPS_VERSION, v.module, v.api, v.kernel, cfg.workers,
+	       cfg.engine == KHTTPS_ENGINE_MBEDTLS ? "mbedtls" : "openssl");
 	return supervise(&cfg, next);
 }

@@ -5,8 +5,9 @@
  * A client that does not take tickets resumes by session id (RFC 5246
  * 7.4.1.2): the server must find the session's state by that id, whichever
  * worker made it.  The supervisor maps one anonymous shared region before it
- * forks the workers; each worker stores a new session there (OpenSSL's DER
- * form of SSL_SESSION) and looks it up there.  A process-shared, robust
+ * forks the workers; each worker stores a new session there (in its
+ * engine's form: OpenSSL's DER of SSL_SESSION, or the mbedTLS engine's) and
+ * looks it up there.  A process-shared, robust
  * mutex guards it: a worker killed while holding it leaves the region to be
  * wiped, not a deadlock.
  *
@@ -115,24 +116,31 @@ static struct kd_sc_slot *kd_sc_find(const uint8_t *id, unsigned int len, int64_
 	return NULL;
 }
 
-static void kd_sc_store(SSL_SESSION *sess)
+/**
+ * kd_sesscache_put() - keep a session under its id
+ * @id: the session id
+ * @id_len: its length (1..32)
+ * @blob: the session, in the engine's own form (OpenSSL's DER, the mbedTLS
+ *	engine's serialisation: each engine checks it is its own)
+ * @len: its length
+ * @expires: Unix time it stops being resumable
+ *
+ * Return: 0, or -1 when not kept (no cache, a bad id, too big: tickets only).
+ */
+int kd_sesscache_put(const uint8_t *id, unsigned int id_len, const void *blob, size_t len,
+		     int64_t expires)
 {
-	unsigned int i, home, len;
-	struct kd_sc_slot *s, *victim = NULL;
-	const unsigned char *id = SSL_SESSION_get_id(sess, &len);
+	struct kd_sc_slot *s, *victim;
 	int64_t now = time(NULL);
-	unsigned char *p;
-	int n;
+	unsigned int i, home;
 
-	if (!kd_sc || !len || len > SSL_MAX_SSL_SESSION_ID_LENGTH)
-		return;
-	n = i2d_SSL_SESSION(sess, NULL);
-	if (n <= 0 || (size_t)n > sizeof(victim->der))
-		return;		/* too big (a long client chain): tickets only */
-	home = kd_sc_home(id, len);
+	if (!kd_sc || !id_len || id_len > SSL_MAX_SSL_SESSION_ID_LENGTH ||
+	    len > sizeof(victim->der))
+		return -1;
+	home = kd_sc_home(id, id_len);
 	kd_sc_lock();
 	/* The same id again, else a free or expired slot, else the oldest. */
-	victim = kd_sc_find(id, len, now);
+	victim = kd_sc_find(id, id_len, now);
 	for (i = 0; i < KD_SC_PROBE && !victim; i++) {
 		s = &kd_sc->slot[(home + i) % KD_SC_SLOTS];
 		if (s->expires <= now)
@@ -147,12 +155,56 @@ static void kd_sc_store(SSL_SESSION *sess)
 		}
 	}
 	OPENSSL_cleanse(victim, sizeof(*victim));
-	p = victim->der;
-	victim->len = (uint32_t)i2d_SSL_SESSION(sess, &p);
-	victim->id_len = (uint8_t)len;
-	memcpy(victim->id, id, len);
-	victim->expires = (int64_t)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess);
+	memcpy(victim->der, blob, len);
+	victim->len = (uint32_t)len;
+	victim->id_len = (uint8_t)id_len;
+	memcpy(victim->id, id, id_len);
+	victim->expires = expires;
 	kd_sc_unlock();
+	return 0;
+}
+
+/**
+ * kd_sesscache_get_blob() - the session kept under @id
+ * @id: the session id
+ * @id_len: its length
+ * @out: a copy of the session, as kd_sesscache_put() got it
+ * @cap: room in @out
+ *
+ * Return: its length, or 0 when none is kept (or it does not fit).
+ */
+size_t kd_sesscache_get_blob(const uint8_t *id, unsigned int id_len, void *out, size_t cap)
+{
+	struct kd_sc_slot *s;
+	size_t n = 0;
+
+	if (!kd_sc || !id_len || id_len > SSL_MAX_SSL_SESSION_ID_LENGTH)
+		return 0;
+	kd_sc_lock();
+	s = kd_sc_find(id, id_len, time(NULL));
+	if (s && s->len <= cap) {
+		n = s->len;
+		memcpy(out, s->der, n);
+	}
+	kd_sc_unlock();
+	return n;
+}
+
+static void kd_sc_store(SSL_SESSION *sess)
+{
+	unsigned char der[sizeof(((struct kd_sc_slot *)0)->der)], *p = der;
+	unsigned int len;
+	const unsigned char *id = SSL_SESSION_get_id(sess, &len);
+	int n = i2d_SSL_SESSION(sess, NULL);
+
+	/* Too big (a long client chain): tickets only. */
+	if (n <= 0 || (size_t)n > sizeof(der))
+		return;
+	n = i2d_SSL_SESSION(sess, &p);
+	if (n > 0)
+		kd_sesscache_put(id, len, der, (size_t)n,
+				 (int64_t)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess));
+	OPENSSL_cleanse(der, sizeof(der));
 }
 
 /*
@@ -182,21 +234,14 @@ SSL_SESSION *kd_sesscache_get(const unsigned char *id, int len)
 {
 	unsigned char der[sizeof(((struct kd_sc_slot *)0)->der)];
 	const unsigned char *p = der;
-	struct kd_sc_slot *s;
 	SSL_SESSION *sess = NULL;
-	long n = 0;
+	size_t n;
 
-	if (!kd_sc || len <= 0 || len > SSL_MAX_SSL_SESSION_ID_LENGTH)
+	if (len <= 0)
 		return NULL;
-	kd_sc_lock();
-	s = kd_sc_find(id, (unsigned int)len, time(NULL));
-	if (s) {
-		n = s->len;
-		memcpy(der, s->der, s->len);
-	}
-	kd_sc_unlock();
+	n = kd_sesscache_get_blob(id, (unsigned int)len, der, sizeof(der));
 	if (n)
-		sess = d2i_SSL_SESSION(NULL, &p, n);
+		sess = d2i_SSL_SESSION(NULL, &p, (long)n);
 	OPENSSL_cleanse(der, sizeof(der));
 	return sess;
 }

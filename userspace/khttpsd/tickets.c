@@ -30,6 +30,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
@@ -303,6 +304,84 @@ static int kd_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	if (!EVP_MAC_CTX_set_params(hctx, params))
 		return -1;
 	return enc || k == &kd_keys[0] ? 1 : 2;
+}
+
+/*
+ * Tickets for engines that bring their own session format (mbedTLS): the
+ * same keys and layout as OpenSSL's, RFC 5077's recommended one: key name,
+ * IV, AES-256-CBC of the session, HMAC-SHA256 over all of that.
+ */
+#define KD_TICKET_OVERHEAD (16 + 16 + 16 + 32)	/* name, IV, padding, MAC */
+
+/**
+ * kd_tickets_seal() - seal @len bytes of session state into a ticket
+ * @in: the session state
+ * @len: its length
+ * @out: the ticket
+ * @cap: room in @out
+ *
+ * Return: the ticket's length, or -1 (no keys loaded, no room, a crypto failure).
+ */
+int kd_tickets_seal(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+	const struct kd_ticket_key *k = &kd_keys[0];
+	EVP_CIPHER_CTX *cctx;
+	unsigned int maclen = 0;
+	int n = 0, fin = 0, ok;
+
+	if (!kd_nkeys || len > INT32_MAX / 2 || cap < len + KD_TICKET_OVERHEAD)
+		return -1;
+	memcpy(out, k->name, 16);
+	if (RAND_bytes(out + 16, 16) != 1 || !(cctx = EVP_CIPHER_CTX_new()))
+		return -1;
+	ok = EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, out + 16) &&
+	     EVP_EncryptUpdate(cctx, out + 32, &n, in, (int)len) &&
+	     EVP_EncryptFinal_ex(cctx, out + 32 + n, &fin);
+	EVP_CIPHER_CTX_free(cctx);
+	if (!ok || !HMAC(EVP_sha256(), k->hmac, 32, out, 32 + (size_t)(n + fin),
+			 out + 32 + n + fin, &maclen) || maclen != 32)
+		return -1;
+	return 32 + n + fin + 32;
+}
+
+/**
+ * kd_tickets_open() - the session state in a ticket kd_tickets_seal() made
+ * @in: the ticket
+ * @len: its length
+ * @out: the session state
+ * @cap: room in @out (at least @len)
+ * @renew: set when an older key sealed it: the client should get a new one
+ *
+ * Return: the state's length, or -1 (not ours, a retired key, altered).
+ */
+int kd_tickets_open(const uint8_t *in, size_t len, uint8_t *out, size_t cap, bool *renew)
+{
+	const struct kd_ticket_key *k = NULL;
+	uint8_t mac[32];
+	unsigned int maclen = 0;
+	EVP_CIPHER_CTX *cctx;
+	int i, n = 0, fin = 0, ok;
+
+	if (len < 32 + 16 + 32 || (len - 64) % 16 || cap < len || len > INT32_MAX)
+		return -1;
+	for (i = 0; i < kd_nkeys && !k; i++)
+		if (!CRYPTO_memcmp(in, kd_keys[i].name, 16))
+			k = &kd_keys[i];
+	if (!k || !HMAC(EVP_sha256(), k->hmac, 32, in, len - 32, mac, &maclen) || maclen != 32 ||
+	    CRYPTO_memcmp(mac, in + len - 32, 32))
+		return -1;
+	if (!(cctx = EVP_CIPHER_CTX_new()))
+		return -1;
+	ok = EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, in + 16) &&
+	     EVP_DecryptUpdate(cctx, out, &n, in + 32, (int)(len - 64)) &&
+	     EVP_DecryptFinal_ex(cctx, out + n, &fin);
+	EVP_CIPHER_CTX_free(cctx);
+	if (!ok) {
+		OPENSSL_cleanse(out, cap);
+		return -1;
+	}
+	*renew = k != &kd_keys[0];
+	return n + fin;
 }
 
 /**

@@ -76,6 +76,8 @@ static void parse_policy(struct nlattr *nest, struct kd_binding *b)
 		nla_strlcpy(b->crl, tb[KHTTPS_POLICY_A_CRL], sizeof(b->crl));
 	if (tb[KHTTPS_POLICY_A_RESUME])
 		b->resume = nla_get_u8(tb[KHTTPS_POLICY_A_RESUME]);
+	if (tb[KHTTPS_POLICY_A_ENGINE])
+		b->engine = nla_get_u8(tb[KHTTPS_POLICY_A_ENGINE]);
 }
 
 /* A binding as ACCEPT or SELECT gives it: cert and key, or a store; its policy. */
@@ -255,7 +257,7 @@ static void drain(const struct kd_config *cfg, struct khttps_nl *nl)
 		job.select_fn = select_binding;
 		job.session_fn = session_check;
 		job.select_arg = nl;
-		kd_openssl_handshake(cfg, &job, &res);
+		kd_handshake(cfg, &job, &res);
 		/* The kernel refuses DONE while we still hold the socket. */
 		close(job.fd);
 		send_done(nl, &job, &res);
@@ -309,6 +311,7 @@ int kd_worker_run(const struct kd_config *cfg)
 		if (kd_reload) {
 			kd_reload = 0;
 			kd_openssl_flush_cache();
+			kd_mbedtls_flush_cache();
 		}
 		/* Also poll now and then: a READY may have come before we joined. */
 		drain(cfg, &nl);

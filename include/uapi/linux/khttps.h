@@ -33,7 +33,7 @@
  * version (EPROTO, with an extack message naming both), so a daemon and a
  * module from different builds fail loudly instead of misreading each other.
  */
-#define KHTTPS_API_VERSION	2
+#define KHTTPS_API_VERSION	3
 
 /* Multicast groups (join needs CAP_NET_ADMIN). */
 #define KHTTPS_MCGRP_HANDSHAKE	"handshake"	/* READY: a handshake waits for a worker */
@@ -288,6 +288,8 @@ enum khttps_bind_kind {
  *	close_notify, or the server closed first and the client did not
  *	truncate); 0: the server closes without close_notify, and sessions
  *	resume whatever the end
+ * @KHTTPS_POLICY_A_ENGINE: u8, &enum khttps_engine: the TLS library that
+ *	runs the handshake; absent: khttpsd's own default (--engine)
  */
 enum khttps_policy_attr {
 	KHTTPS_POLICY_A_UNSPEC,
@@ -301,9 +303,27 @@ enum khttps_policy_attr {
 	KHTTPS_POLICY_A_PROXY,
 	KHTTPS_POLICY_A_RESUME,
 	KHTTPS_POLICY_A_CLOSE_NOTIFY,
+	KHTTPS_POLICY_A_ENGINE,
 
 	__KHTTPS_POLICY_A_MAX,
 	KHTTPS_POLICY_A_MAX = __KHTTPS_POLICY_A_MAX - 1
+};
+
+/**
+ * enum khttps_engine - handshake engines (%KHTTPS_POLICY_A_ENGINE)
+ * @KHTTPS_ENGINE_DEFAULT: the daemon's default
+ * @KHTTPS_ENGINE_OPENSSL: OpenSSL 3: TLS 1.2 and 1.3
+ * @KHTTPS_ENGINE_MBEDTLS: mbedTLS 2.28: TLS 1.2 only, so a binding with
+ *	this engine cannot have TLS 1.3 as its lowest version
+ *
+ * Whichever runs the handshake, the kernel gets the same keys in DONE.
+ */
+enum khttps_engine {
+	KHTTPS_ENGINE_DEFAULT,
+	KHTTPS_ENGINE_OPENSSL,
+	KHTTPS_ENGINE_MBEDTLS,
+
+	__KHTTPS_ENGINE_MAX,
 };
 
 /**
