@@ -380,10 +380,12 @@ static int kd_mb_session_unpack(struct kd_mb_conn *c, mbedtls_ssl_session *s, co
 		return -1;	/* another engine's, or made with another certificate */
 	if (mbedtls_ssl_session_load(s, in + KD_MB_HDR, len - KD_MB_HDR))
 		return -1;
-	if (s->start > now || now - s->start > life)
+	if (s->start > now || now - s->start > life ||
+	    !kd_session_may_resume(c->job, c->pol, in + 4)) {
+		/* Freed and wiped here: a second free by mbedTLS finds nothing. */
+		mbedtls_ssl_session_free(s);
 		return -1;
-	if (!kd_session_may_resume(c->job, c->pol, in + 4))
-		return -1;
+	}
 	memcpy(c->token, in + 4, KD_TOKEN_LEN);
 	c->has_token = true;
 	return 0;

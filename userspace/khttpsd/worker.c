@@ -241,19 +241,28 @@ out:
 	OPENSSL_cleanse(res, sizeof(*res));
 }
 
-/* Take and finish every waiting connection; returns when none is left. */
-static void drain(const struct kd_config *cfg, struct khttps_nl *nl)
+/*
+ * Take and finish every waiting connection.  Return: 0 when none is left,
+ * -1 when ACCEPT failed otherwise (the caller retries soon).
+ */
+static int drain(const struct kd_config *cfg, struct khttps_nl *nl)
 {
 	struct kd_result res;
 	struct kd_job job;
 	struct nl_msg *msg;
+	int err;
 
 	while (!kd_stop) {
 		memset(&job, 0, sizeof(job));
 		job.fd = -1;
 		msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_ACCEPT);
-		if (!msg || khttps_nl_request(nl, msg, parse_accept, &job))
-			return;	/* EAGAIN: nothing waits (or an error, logged by the caller's retry) */
+		if (!msg)
+			return -1;
+		err = khttps_nl_request(nl, msg, parse_accept, &job);
+		if (err == -EAGAIN)
+			return 0;	/* nothing waits */
+		if (err)
+			return -1;
 		job.select_fn = select_binding;
 		job.session_fn = session_check;
 		job.select_arg = nl;
@@ -262,6 +271,7 @@ static void drain(const struct kd_config *cfg, struct khttps_nl *nl)
 		close(job.fd);
 		send_done(nl, &job, &res);
 	}
+	return 0;
 }
 
 /**
@@ -313,9 +323,14 @@ int kd_worker_run(const struct kd_config *cfg)
 			kd_openssl_flush_cache();
 			kd_mbedtls_flush_cache();
 		}
-		/* Also poll now and then: a READY may have come before we joined. */
-		drain(cfg, &nl);
-		if (poll(&pfd, 1, 1000) == 1) {
+		/*
+		 * Connections queued before we joined were announced to no one:
+		 * the first drain takes them.  After that every new one sends a
+		 * READY (an overrun shows as POLLERR), so the worker sleeps until
+		 * there is work: no wake-ups while established connections move
+		 * data, which is all in the kernel.
+		 */
+		if (poll(&pfd, 1, drain(cfg, &nl) ? 1000 : -1) == 1) {
 			char buf[8192];
 
 			/* The wake-up is all a READY says; ACCEPT gets the work. */
