@@ -3,6 +3,8 @@
 # make            khttps.ko (out of tree, against KDIR) and all user space
 # make check      install what is missing, build, run host unit tests, then
 #                 the guest suite under QEMU; last line "N passed, N failed, N skipped"
+# make bench      khttps against nginx, HAProxy and stunnel in one guest run:
+#                 bench/results/results.md and results.png (about 40 min under TCG)
 # make W=1 / C=1  extra warnings / sparse for the module (passed to Kbuild)
 #
 # KVER picks the guest kernel (default: scripts/kver, the newest installed
@@ -45,11 +47,11 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRC))
 FIXTURE_SRC := $(wildcard tests/unit/fixtures/*.c)
 FIXTURE_BINS := $(patsubst tests/unit/fixtures/%.c,$(B)/tests/unit-fixtures/%,$(FIXTURE_SRC))
 
-.PHONY: all module userspace tests check check-host check-guest deps clean help demo
+.PHONY: all module userspace tests check check-host check-guest deps clean help demo bench
 all: module userspace
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	scripts/deps
@@ -113,6 +115,9 @@ check:
 
 demo: all
 	scripts/vm --timeout 600 -- scripts/demo
+
+bench:
+	bench/run
 
 check-host: tests
 	scripts/check --host-only

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py RUNDIR OUTDIR: the benchmark's table and chart.
+
+Reads RUNDIR/raw.jsonl (bench/cell.py's lines), meta.txt and tcrypt.txt
+from one bench/guest.sh run; writes OUTDIR/results.md (the table: median,
+min and max over the repetitions; server CPU time and context switches per
+request or per MB; the issue's targets as ratios within this run) and
+OUTDIR/results.png through gnuplot (throughput relative to nginx).
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+CONTENDERS = ["plain", "fwd", "queue", "nginx", "haproxy", "stunnel", "gnutls"]
+NAMES = {"plain": "plain HTTP (ceiling)", "fwd": "khttps forward", "queue": "khttps queue",
+         "nginx": "nginx (TLS itself)", "haproxy": "HAProxy", "stunnel": "stunnel4",
+         "gnutls": "gnutls-serv, kTLS"}
+WORKLOADS = [
+    ("small", "100 B, keep-alive, 16 conns", "req/s", "request"),
+    ("1m", "1 MiB, keep-alive, 4 conns", "MB/s", "MB"),
+    ("64m", "64 MiB, one connection", "MB/s", "MB"),
+    ("conc1000", "100 B, 1000 new conns at once", "req/s", "request"),
+    ("full-ec", "full handshakes, ECDSA P-256", "hs/s", "handshake"),
+    ("full-rsa", "full handshakes, RSA-2048", "hs/s", "handshake"),
+    ("resumed-ec", "resumed handshakes (ECDSA)", "hs/s", "handshake"),
+]
+MB = 1e6
+
+
+def wrk(out):
+    """(requests, seconds, errors) from wrk's summary."""
+    m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    if not m:
+        return None
+    n, t = int(m.group(1)), float(m.group(2))
+    if m.group(3) == "ms":
+        t /= 1000
+    errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return n, t, errs + (int(bad.group(1)) if bad else 0)
+
+
+def measure(c):
+    """One cell: (value, units done, errors), units being requests, MB or handshakes."""
+    w, out = c["workload"], c["out"]
+    if w in ("small", "conc1000", "1m", "steady"):
+        r = wrk(out)
+        if not r or r[1] <= 0:
+            return None
+        n, t, errs = r
+        if w == "1m":
+            mb = n * (1 << 20) / MB
+            return mb / t, mb, errs
+        return n / t, n, errs
+    if w == "64m":
+        m = re.match(r"(\d+) ([\d.]+)", out.strip())
+        if not m or c["rc"] != 0 or float(m.group(2)) <= 0:
+            return None
+        mb = int(m.group(1)) / MB
+        return mb / float(m.group(2)), mb, 0 if int(m.group(1)) == 64 << 20 else 1
+    m = re.search(r"(\d+) connections in [\d.]+s", out)
+    if not m or c["wall"] <= 0:
+        return None
+    n = int(m.group(1))
+    return n / c["wall"], n, 0
+
+
+def med(v):
+    return statistics.median(v) if v else None
+
+
+def fmt(x, digits=3):
+    if x is None:
+        return "–"
+    if x >= 100:
+        return "%.0f" % x
+    return "%.*g" % (digits, x)
+
+
+def gcm_cost(path):
+    """Kernel gcm(aes) encryption, 128-bit key, 8192-byte blocks: (MB/s, driver)."""
+    try:
+        text = open(path, errors="replace").read()
+    except OSError:
+        return None, None
+    best = None
+    for sec in re.split(r"testing speed of ", text)[1:]:
+        head = sec.splitlines()[0]
+        if not head.startswith("gcm(aes) ") or "encryption" not in head:
+            continue
+        drv = re.search(r"^gcm\(aes\) \((.*)\) (?:en|de)cryption", head)
+        m = re.search(r"\(128 bit key, 8192 byte blocks\): (\d+) operations in (\d+) seconds "
+                      r"\((\d+) bytes\)", sec)
+        if m:
+            best = (int(m.group(3)) / int(m.group(2)) / MB, drv.group(1) if drv else "?")
+    return best if best else (None, None)
+
+
+def main():
+    run, outdir = sys.argv[1], sys.argv[2]
+    cells = [json.loads(line) for line in open(os.path.join(run, "raw.jsonl")) if line.strip()]
+    meta = dict(line.rstrip("\n").split(" ", 1) for line in open(os.path.join(run, "meta.txt"))
+                if " " in line)
+    # Whether GnuTLS really handed its records to kTLS: in every repetition.
+    ktls = [int(line.split()[1]) for line in open(os.path.join(run, "meta.txt"))
+            if line.startswith("gnutls_ktls_tx ")]
+    rev = meta.get("rev", "?")
+    # (contender, workload) -> lists of value, server CPU ms per unit, switches per unit
+    agg, failed = {}, []
+    for c in cells:
+        m = measure(c)
+        key = (c["contender"], c["workload"])
+        if not m or m[1] <= 0:
+            failed.append("%s %s rep %s: %s" % (key[0], key[1], c["rep"], c["out"][-200:]))
+            continue
+        value, units, errs = m
+        server = max(c["busy"] - c["client_cpu"], 0.0)
+        a = agg.setdefault(key, {"v": [], "cpu": [], "sw": [], "err": 0, "kcpu": [], "ksw": []})
+        a["v"].append(value)
+        a["cpu"].append(server * 1000 / units)
+        a["sw"].append(c["ctxt"] / units)
+        a["err"] += errs
+        a["kcpu"].append(c["watch_cpu"])
+        a["ksw"].append(c["watch_switches"])
+
+    def v(c, w, what="v"):
+        a = agg.get((c, w))
+        return med(a[what]) if a else None
+
+    lines = ["# khttps benchmark", "",
+             "Revision %s, guest kernel %s (gcm(aes): %s), %s vCPUs (%s), %s repetitions of %s s; "
+             "nginx %s, HAProxy %s, stunnel %s, OpenSSL %s, wrk %s." % (
+                 rev, meta.get("kernel", "?"), meta.get("gcm", "?"), meta.get("cpus", "?"),
+                 meta.get("cpu", "?"),
+                 meta.get("reps", "?"), meta.get("secs", "?"), meta.get("nginx", "?"),
+                 meta.get("haproxy", "?"), meta.get("stunnel", "?"), meta.get("openssl", "?"),
+                 meta.get("wrk", "?")), "",
+             "The guest runs under QEMU without KVM (TCG): every instruction, AES and "
+             "GHASH included, is emulated, so absolute figures mean little; only ratios "
+             "within this run count. Each cell: median [min–max] over the repetitions. "
+             "Server CPU is the guest's busy CPU time over the cell (/proc/stat) minus the "
+             "client's own (getrusage): kernel work on the client's behalf (its TCP, "
+             "softirqs) counts as server time, alike for every contender. Switches: "
+             "context switches in the whole guest (/proc/stat ctxt) per unit.", ""]
+    lines.append("| workload | contender | throughput | server CPU ms per unit | "
+                 "switches per unit | errors |")
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    for w, desc, unit, per in WORKLOADS:
+        for c in CONTENDERS:
+            a = agg.get((c, w))
+            if not a:
+                continue
+            lines.append("| %s | %s | %s %s [%s–%s] | %s per %s | %s | %d |" % (
+                desc, NAMES[c], fmt(med(a["v"])), unit, fmt(min(a["v"])), fmt(max(a["v"])),
+                fmt(med(a["cpu"])), per, fmt(med(a["sw"])), a["err"]))
+    gcm, drv = gcm_cost(os.path.join(run, "tcrypt.txt"))
+    lines += ["", "## The cipher alone", ""]
+    if gcm:
+        lines.append("Kernel gcm(aes) (%s), 128-bit key, 8192-byte blocks, encryption: %s MB/s "
+                     "on one vCPU, %s CPU ms per MB (tcrypt mode 211)." % (drv, fmt(gcm),
+                                                                          fmt(1000 / gcm)))
+        q = v("queue", "64m", "cpu")
+        if q:
+            lines.append("khttps queue mode, 64 MiB: %s server CPU ms per MB, %.1f× the cipher "
+                         "alone; the rest is %.0f%% of the cipher (aim: at most 25%%, reported, "
+                         "not gated: the client's decryption and TCP share these CPUs)." % (
+                             fmt(q), q * gcm / 1000, 100 * (q * gcm / 1000 - 1)))
+    else:
+        lines.append("tcrypt gave no gcm(aes) figure in this run (see tcrypt.txt).")
+
+    lines += ["", "## Targets (ratios within this run)", "", "| target | measured | met |",
+              "| --- | --- | --- |"]
+
+    def target(name, ratio, goal, le=False):
+        if ratio is None:
+            lines.append("| %s | not measured | – |" % name)
+            return
+        ok = ratio <= goal if le else ratio >= goal
+        lines.append("| %s | %.2f× | %s |" % (name, ratio, "yes" if ok else "**no**"))
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    peers = [p for p in ("haproxy", "stunnel") if v(p, "small") is not None]
+    best = max(peers, key=lambda p: v(p, "small")) if peers else None
+    target("forward, small requests: req/s ≥ 1.5× best of HAProxy/stunnel (%s)" % best,
+           ratio(v("fwd", "small"), v(best, "small") if best else None), 1.5)
+    cheap = min((v(p, "small", "cpu") for p in peers), default=None)
+    target("forward, small requests: CPU per request ≤ 0.6× HAProxy's/stunnel's (lower)",
+           ratio(v("fwd", "small", "cpu"), cheap), 0.6, le=True)
+    target("queue, 64 MiB: MB/s ≥ 1.2× nginx", ratio(v("queue", "64m"), v("nginx", "64m")), 1.2)
+    target("queue, 64 MiB: MB/s ≥ 1.0× a user-space-handshake kTLS server (gnutls-serv)",
+           ratio(v("queue", "64m"), v("gnutls", "64m")) if ktls and min(ktls) > 0 else None, 1.0)
+    target("full handshakes/s, ECDSA: ≥ 0.9× nginx",
+           ratio(v("fwd", "full-ec"), v("nginx", "full-ec")), 0.9)
+    target("full handshakes/s, RSA: ≥ 0.9× nginx",
+           ratio(v("fwd", "full-rsa"), v("nginx", "full-rsa")), 0.9)
+    target("resumed handshakes/s: ≥ 0.9× nginx",
+           ratio(v("fwd", "resumed-ec"), v("nginx", "resumed-ec")), 0.9)
+    for c in ("fwd", "queue"):
+        a = agg.get((c, "steady"))
+        if a:
+            lines.append("| khttpsd idle while %s connections move data (1 MiB responses, "
+                         "after the handshakes) | CPU %s s, %s context switches (max over reps) | %s |"
+                         % (NAMES[c], fmt(max(a["kcpu"])), max(a["ksw"]),
+                            "yes" if max(a["kcpu"]) == 0 and max(a["ksw"]) == 0 else "**no**"))
+    mem = {}
+    try:
+        for line in open(os.path.join(run, "memory.txt")):
+            name, n, before, after = line.split()
+            mem[name] = (int(after) - int(before)) / int(n)
+    except (OSError, ValueError):
+        pass
+    if "fwd" in mem and "plain" in mem:
+        extra = mem["fwd"] - 2 * mem["plain"]
+        lines.append("| kernel memory per idle forward connection beyond its TCP sockets ≤ 24 KiB "
+                     "| %.1f KiB (%.1f KiB with its 4 sockets; a plain connection's 2: %.1f KiB%s) "
+                     "| %s |" % (extra, mem["fwd"], mem["plain"],
+                                 "; nginx TLS: %.1f KiB" % mem["nginx"] if "nginx" in mem else "",
+                                 "yes" if extra <= 24 else "**no**"))
+    else:
+        lines.append("| kernel memory per idle connection ≤ 24 KiB beyond TCP | not measured | – |")
+    lines += ["", "The user-space kTLS server is gnutls-serv (GnuTLS %s) with `ktls = true` in "
+              "its system configuration: it answers every request with the 64 MiB file, so it "
+              "is in that workload only. kTLS TX contexts it opened per repetition: %s%s." % (
+                  meta.get("gnutls", "?"), ", ".join(str(k) for k in ktls) or "none recorded",
+                  "" if ktls and min(ktls) > 0 else " — kTLS did not engage, so its figure is "
+                  "not a kTLS server's and no target is judged against it")]
+    if failed:
+        lines += ["", "## Cells without a result", ""] + ["- " + f.replace("\n", " ") for f in failed]
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+    # The chart: throughput relative to nginx, per workload.
+    dat = os.path.join(outdir, "results.dat")
+    shown = [c for c in CONTENDERS if any((c, w) in agg for w, *_ in WORKLOADS)]
+    with open(dat, "w") as f:
+        f.write("workload " + " ".join('"%s"' % NAMES[c] for c in shown) + "\n")
+        for w, *_ in WORKLOADS:
+            base = v("nginx", w)
+            row = [('"%s"' % w)]
+            for c in shown:
+                x = v(c, w)
+                row.append("%.3f" % (x / base) if x and base else "?")
+            f.write(" ".join(row) + "\n")
+    gp = ('set terminal pngcairo size 1200,600 font "sans,10"\n'
+          'set output "%s"\n'
+          'set title "khttps benchmark, %s (QEMU TCG: ratios only)"\n'
+          'set ylabel "throughput relative to nginx (log scale)"\n'
+          'set style data histograms\nset style histogram clustered gap 1\n'
+          'set style fill solid 0.8 border -1\nset key outside right\n'
+          'set datafile missing "?"\nset logscale y 2\nset grid ytics\n'
+          'plot for [i=2:%d] "%s" using i:xtic(1) title columnheader(i)\n'
+          % (os.path.join(outdir, "results.png"), rev, len(shown) + 1, dat))
+    try:
+        subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("report.py: gnuplot failed: %s" % e, file=sys.stderr)
+        return 1
+    print(open(os.path.join(outdir, "results.md")).read())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
