@@ -6,6 +6,9 @@
 # make bench      khttps against nginx, HAProxy and stunnel in one guest run:
 #                 bench/results/results.md and results.png (about 40 min under TCG)
 # make W=1 / C=1  extra warnings / sparse for the module (passed to Kbuild)
+# make install    module (modules_install, depmod), tools, library, man pages,
+#                 systemd unit, example config; DESTDIR, PREFIX (/usr/local)
+# make dkms-src   the module's sources and dkms.conf in DESTDIR/usr/src
 #
 # KVER picks the guest kernel (default: scripts/kver, the newest installed
 # Debian 6.12 image with matching headers); KDIR the headers to build against.
@@ -47,11 +50,12 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRC))
 FIXTURE_SRC := $(wildcard tests/unit/fixtures/*.c)
 FIXTURE_BINS := $(patsubst tests/unit/fixtures/%.c,$(B)/tests/unit-fixtures/%,$(FIXTURE_SRC))
 
-.PHONY: all module userspace tests check check-host check-guest deps clean help demo bench
+.PHONY: all module userspace tests check check-host check-guest deps clean help demo bench \
+	install install-module install-user dkms-src
 all: module userspace
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	scripts/deps
@@ -76,7 +80,8 @@ $(B)/obj/lib/%.o: userspace/lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
-$(B)/khttpsctl: $(call obj,$(CTL_SRC) $(COMMON_SRC))
+# khttpsctl conns names versions and ciphers as libkhttps does.
+$(B)/khttpsctl: $(call obj,$(CTL_SRC) $(COMMON_SRC)) $(B)/libkhttps.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
 
 $(B)/khttpsd: $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
@@ -124,6 +129,65 @@ check-host: tests
 
 check-guest: all tests
 	scripts/check --guest-only
+
+# Installation.  The module goes to the kernel KDIR was configured for (its
+# kernel.release), under updates/; on a server build and install against the
+# running kernel: make KDIR=/lib/modules/$$(uname -r)/build install
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/khttps
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+VERSION := $(shell cat VERSION)
+KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+
+install: install-module install-user
+
+install-module: module
+	@test -n "$(KREL)" || { echo "install: no kernel.release in $(KDIR)" >&2; exit 1; }
+	@# Unsigned: Debian's headers carry no signing key (sign with a MOK, README).
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	@# Debian's headers have no System.map, so Kbuild skips depmod.  Into
+	@# DESTDIR (a package) depmod is the target's job.
+	$(if $(DESTDIR),@echo "install: run 'depmod $(KREL)' on the target",depmod $(KREL))
+
+install-user: userspace
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/khttps $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 755 $(B)/khttpsd $(B)/khttpsctl $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(B)/khttps-serve $(DESTDIR)$(BINDIR)/
+	install -m 644 $(B)/libkhttps.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libkhttps.so.0 $(DESTDIR)$(LIBDIR)/
+	ln -sf libkhttps.so.0 $(DESTDIR)$(LIBDIR)/libkhttps.so
+	install -m 644 userspace/lib/libkhttps.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/uapi/linux/khttps.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 man/libkhttps.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/khttps.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/khttpsd.8 man/khttpsctl.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/khttpsd.service.in > $(DESTDIR)$(UNITDIR)/khttpsd.service
+	install -m 644 dist/khttps.conf.example $(DESTDIR)$(DOCDIR)/
+	install -m 644 dist/khttps.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/khttps
+	@# An admin's file is never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/khttps/khttps.conf || \
+		install -m 644 dist/khttps.conf.example $(DESTDIR)$(SYSCONFDIR)/khttps/khttps.conf
+	$(if $(DESTDIR),,ldconfig)
+
+# The module's sources for DKMS, which rebuilds it for each new kernel.
+DKMS_DIR = $(DESTDIR)/usr/src/khttps-$(VERSION)
+dkms-src:
+	install -d $(DKMS_DIR)/src $(DKMS_DIR)/include/uapi/linux
+	install -m 644 Kbuild VERSION $(DKMS_DIR)/
+	install -m 644 src/*.c src/*.h $(DKMS_DIR)/src/
+	install -m 644 include/uapi/linux/khttps.h $(DKMS_DIR)/include/uapi/linux/
+	sed 's|@VERSION@|$(VERSION)|g' dist/dkms.conf.in > $(DKMS_DIR)/dkms.conf
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -93,8 +93,10 @@ static int khttps_app_rx_error(struct khttps_conn *kc, struct socket *sock, int 
 	case -ECONNRESET:
 	case -EPIPE:
 	case -ETIMEDOUT:
-		if (!test_and_set_bit(KHTTPS_CF_RX_END, &kc->kc_flags))
+		if (!test_and_set_bit(KHTTPS_CF_RX_END, &kc->kc_flags)) {
 			khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_RESETS);
+			khttps_netlink_event(kc, KHTTPS_STAT_RESETS);
+		}
 		return err;
 	default:		/* EAGAIN, EINTR and the like */
 		return err;
@@ -195,7 +197,7 @@ static int khttps_app_recvmsg(struct socket *sock, struct msghdr *msg, size_t si
 		n = orig->recvmsg(sock, msg, size, flags);
 		khttps_tls_count_records(kc);
 		if (n > 0) {
-			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_IN, n);
+			khttps_conn_bytes(kc, KHTTPS_STAT_BYTES_IN, n);
 			return n;
 		}
 		if (n == 0)
@@ -226,7 +228,7 @@ static ssize_t khttps_app_splice_read(struct socket *sock, loff_t *ppos,
 		n = orig->splice_read(sock, ppos, pipe, len, flags);
 		khttps_tls_count_records(kc);
 		if (n > 0) {
-			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_IN, n);
+			khttps_conn_bytes(kc, KHTTPS_STAT_BYTES_IN, n);
 			return n;
 		}
 		if (n == 0)
@@ -251,7 +253,7 @@ static int khttps_app_sendmsg(struct socket *sock, struct msghdr *msg, size_t si
 	khttps_tls_count_records(kc);
 	/* A control buffer may make the record something other than data. */
 	if (n > 0 && !msg->msg_controllen)
-		khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_OUT, n);
+		khttps_conn_bytes(kc, KHTTPS_STAT_BYTES_OUT, n);
 	return n;
 }
 

@@ -64,6 +64,48 @@ void khttps_stat_add(struct khttps_net *kn, struct khttps_binding *kb, int stat,
 		atomic64_add(n, &kb->kb_stats.st[stat]);
 }
 
+/**
+ * khttps_conn_bytes() - count plaintext bytes of a connection
+ * @kc: the connection
+ * @stat: %KHTTPS_STAT_BYTES_IN or %KHTTPS_STAT_BYTES_OUT
+ * @n: how many
+ *
+ * For the connection itself (khttpsctl conns), its binding and namespace.
+ *
+ * Context: any.
+ */
+void khttps_conn_bytes(struct khttps_conn *kc, int stat, u64 n)
+{
+	atomic64_add(n, stat == KHTTPS_STAT_BYTES_IN ? &kc->kc_bytes_in : &kc->kc_bytes_out);
+	WRITE_ONCE(kc->kc_last, jiffies);
+	khttps_stat_add(kc->kc_kn, kc->kc_binding, stat, n);
+}
+
+/**
+ * khttps_policy_max_conns() - a binding's own connection limit
+ * @policy: a checked %KHTTPS_A_POLICY, or NULL
+ *
+ * Return: its %KHTTPS_POLICY_A_MAX_CONNS, or 0 (no limit of its own).
+ */
+u32 khttps_policy_max_conns(const struct nlattr *policy)
+{
+	const struct nlattr *a = policy ? nla_find_nested(policy, KHTTPS_POLICY_A_MAX_CONNS) : NULL;
+
+	return a ? nla_get_u32(a) : 0;
+}
+
+/**
+ * khttps_binding_full() - whether a binding has its most connections open
+ * @kb: the binding
+ *
+ * Context: kn_lock held (kb_max_conns changes under it).
+ */
+bool khttps_binding_full(const struct khttps_binding *kb)
+{
+	return kb->kb_max_conns &&
+	       atomic64_read(&kb->kb_stats.st[KHTTPS_STAT_ACTIVE]) >= kb->kb_max_conns;
+}
+
 static void khttps_conn_free(struct khttps_conn *kc)
 {
 	khttps_relay_free(kc);
@@ -167,6 +209,7 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 	INIT_DELAYED_WORK(&kc->kc_timeout, khttps_conn_timeout);
 	INIT_DELAYED_WORK(&kc->kc_work, khttps_relay_work);
 	kc->kc_listen = kl->kl_addr;
+	kc->kc_start = ktime_get_boottime_ns();
 	if (kernel_getpeername(sock, (struct sockaddr *)&kc->kc_peer) < 0)
 		kc->kc_peer.ss_family = AF_UNSPEC;
 
@@ -182,14 +225,18 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 		refuse = -1;
 	else if (kn->kn_nconns >= khttps_param(max_connections))
 		refuse = KHTTPS_STAT_REFUSED_CONNS;
+	else if (kb && khttps_binding_full(kb))
+		refuse = KHTTPS_STAT_REFUSED_CONNS;
 	else if (kn->kn_npending >= khttps_param(max_pending_handshakes))
 		refuse = KHTTPS_STAT_REFUSED_PENDING;
 	else if (kb && kb->kb_queue && khttps_queue_full(kb))
 		refuse = KHTTPS_STAT_QUEUE_FULL;
 	if (refuse) {
 		mutex_unlock(&kn->kn_lock);
-		if (refuse > 0)
+		if (refuse > 0) {
 			khttps_stat_inc(kn, kb, refuse);
+			khttps_netlink_event(kc, refuse);
+		}
 		khttps_conn_put(kc);
 		return;
 	}
@@ -286,6 +333,7 @@ void khttps_conn_established(struct khttps_conn *kc)
 	lockdep_assert_held(&kc->kc_kn->kn_lock);
 	khttps_conn_handshake_over(kc);
 	kc->kc_state = KHTTPS_CONN_ESTABLISHED;
+	WRITE_ONCE(kc->kc_last, jiffies);
 	khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_HS_OK);
 	if (test_bit(KHTTPS_CF_RESUMED, &kc->kc_flags))
 		khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_HS_RESUMED);
@@ -342,6 +390,9 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 	khttps_stat_dec(kn, kc->kc_binding, KHTTPS_STAT_ACTIVE);
 	if (stat)
 		khttps_stat_inc(kn, kc->kc_binding, stat);
+	/* A failed handshake's event, with its reason, went out already. */
+	if (stat && stat != KHTTPS_STAT_HS_FAILED)
+		khttps_netlink_event(kc, stat);
 	khttps_relay_detach(kc);
 	if (!test_bit(KHTTPS_CF_APP, &kc->kc_flags))
 		kernel_sock_shutdown(kc->kc_sock, SHUT_RDWR);
@@ -387,4 +438,72 @@ void khttps_conn_worker_gone(struct khttps_net *kn, u32 portid)
 		if (kc->kc_state == KHTTPS_CONN_HANDSHAKE && kc->kc_portid == portid)
 			khttps_conn_close(kc, KHTTPS_STAT_WORKER_LOST);
 	mutex_unlock(&kn->kn_lock);
+}
+
+/* How often the sweep runs: a quarter of the timeout, within 1..30 s. */
+static unsigned long khttps_conn_idle_period(void)
+{
+	unsigned int ms = khttps_param(idle_timeout_ms);
+
+	return ms ? clamp(msecs_to_jiffies(ms / 4), (unsigned long)HZ, 30UL * HZ) : 30UL * HZ;
+}
+
+/*
+ * While forward-mode connections are open: close those that moved no
+ * plaintext either way for idle_timeout_ms (read each round, so a change
+ * applies to open connections too; 0 closes none).  A connection goes
+ * between idle_timeout_ms and a quarter more after its last byte.
+ */
+static void khttps_conn_idle_sweep(struct work_struct *work)
+{
+	struct khttps_net *kn = container_of(to_delayed_work(work), struct khttps_net,
+					     kn_idle_work);
+	unsigned int ms = khttps_param(idle_timeout_ms);
+	unsigned long limit = msecs_to_jiffies(ms);
+	struct khttps_conn *kc;
+	unsigned int batch = 0;
+	unsigned long id;
+	bool relays = false;
+
+	mutex_lock(&kn->kn_lock);
+	xa_for_each(&kn->kn_conns, id, kc) {
+		if (kc->kc_state == KHTTPS_CONN_ESTABLISHED && kc->kc_relay) {
+			if (ms && time_after(jiffies, READ_ONCE(kc->kc_last) + limit))
+				khttps_conn_close(kc, KHTTPS_STAT_IDLE_TIMEOUTS);
+			else
+				relays = true;
+		}
+		/* Many connections: let accepts and handshakes in now and then.
+		 * xa_for_each() goes on from id, whatever changed meanwhile. */
+		if (++batch % 256 == 0) {
+			mutex_unlock(&kn->kn_lock);
+			cond_resched();
+			mutex_lock(&kn->kn_lock);
+		}
+	}
+	if (relays && !kn->kn_dying)
+		queue_delayed_work(khttps_wq, &kn->kn_idle_work, khttps_conn_idle_period());
+	mutex_unlock(&kn->kn_lock);
+}
+
+/**
+ * khttps_conn_idle_init() - set up a namespace's idle sweep
+ * @kn: the namespace
+ */
+void khttps_conn_idle_init(struct khttps_net *kn)
+{
+	INIT_DELAYED_WORK(&kn->kn_idle_work, khttps_conn_idle_sweep);
+}
+
+/**
+ * khttps_conn_idle_arm() - a forward connection started: make sure the sweep runs
+ * @kn: the namespace
+ *
+ * Context: kn_lock held.
+ */
+void khttps_conn_idle_arm(struct khttps_net *kn)
+{
+	lockdep_assert_held(&kn->kn_lock);
+	if (!kn->kn_dying)
+		queue_delayed_work(khttps_wq, &kn->kn_idle_work, khttps_conn_idle_period());
 }

@@ -26,7 +26,8 @@
 #include <uapi/linux/khttps.h>
 
 #define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13 | \
-				 KHTTPS_CAP_FORWARD | KHTTPS_CAP_QUEUE | KHTTPS_CAP_SNI)
+				 KHTTPS_CAP_FORWARD | KHTTPS_CAP_QUEUE | KHTTPS_CAP_SNI | \
+				 KHTTPS_CAP_EVENTS | KHTTPS_CAP_CONNS)
 #define KHTTPS_LISTEN_BACKLOG	1024
 /* One pipe holds one full TLS record's plaintext (2^14 bytes). */
 #define KHTTPS_PIPE_PAGES	(16384 / PAGE_SIZE)
@@ -80,6 +81,7 @@ struct khttps_net {
 	DECLARE_HASHTABLE(kn_sessions, KHTTPS_SESSION_HASH_BITS);
 	struct list_head kn_session_lru;	/* oldest first */
 	unsigned int kn_nsessions;
+	struct delayed_work kn_idle_work;	/* conn.c: idle forward connections */
 };
 
 /*
@@ -114,6 +116,7 @@ struct khttps_binding {
 	struct nlattr *kb_policy;		/* a copy of KHTTPS_A_POLICY, or NULL */
 	u8 kb_proxy;				/* &enum khttps_proxy, from kb_policy */
 	s8 kb_close_notify;			/* 0, 1, or -1: the module's default */
+	u32 kb_max_conns;			/* open connections at most; 0: no limit */
 	char *kb_cert;
 	char *kb_key;
 	struct sockaddr_storage kb_backend;	/* ss_family 0: queue mode */
@@ -214,6 +217,10 @@ struct khttps_conn {
 	unsigned long kc_flags;		/* &enum khttps_conn_flag */
 	u8 kc_token[KHTTPS_SESSION_TOKEN_LEN];	/* with KHTTPS_CF_TOKEN */
 	u32 kc_session_life;		/* seconds, from DONE */
+	u64 kc_start;			/* accepted, boottime ns */
+	atomic64_t kc_bytes_in;		/* plaintext from the client */
+	atomic64_t kc_bytes_out;	/* and to it */
+	unsigned long kc_last;		/* jiffies of the last plaintext, forward mode */
 };
 
 /* Queue mode: the state of a connection handed to an application (atomic bits). */
@@ -258,6 +265,7 @@ struct khttps_params {
 	unsigned int default_queue_len;
 	unsigned int close_notify;
 	unsigned int max_sessions;
+	unsigned int idle_timeout_ms;
 };
 extern struct khttps_params khttps_params;
 extern struct workqueue_struct *khttps_wq;
@@ -270,6 +278,7 @@ struct khttps_net *khttps_net(const struct net *net);
 int khttps_netlink_init(void);
 void khttps_netlink_exit(void);
 void khttps_netlink_notify_ready(struct khttps_net *kn);
+void khttps_netlink_event(struct khttps_conn *kc, int reason);
 
 /* listener.c */
 struct khttps_binding_cfg {
@@ -304,6 +313,11 @@ bool khttps_binding_serves(const struct khttps_binding *kb,
 void khttps_stat_inc(struct khttps_net *kn, struct khttps_binding *kb, int stat);
 void khttps_stat_dec(struct khttps_net *kn, struct khttps_binding *kb, int stat);
 void khttps_stat_add(struct khttps_net *kn, struct khttps_binding *kb, int stat, u64 n);
+void khttps_conn_bytes(struct khttps_conn *kc, int stat, u64 n);
+void khttps_conn_idle_init(struct khttps_net *kn);
+u32 khttps_policy_max_conns(const struct nlattr *policy);
+bool khttps_binding_full(const struct khttps_binding *kb);
+void khttps_conn_idle_arm(struct khttps_net *kn);
 void khttps_conn_get(struct khttps_conn *kc);
 void khttps_conn_put(struct khttps_conn *kc);
 void khttps_conn_new(struct khttps_listener *kl, struct socket *sock);

@@ -410,6 +410,7 @@ int khttps_binding_add(struct khttps_net *kn, const struct khttps_binding_cfg *c
 		goto err_free;
 	kb->kb_proxy = khttps_policy_proxy(cfg->policy);
 	kb->kb_close_notify = khttps_policy_close_notify(cfg->policy);
+	kb->kb_max_conns = khttps_policy_max_conns(cfg->policy);
 	if (cfg->queue) {
 		kb->kb_queue = khttps_queue_get(kn, cfg->queue, cfg->queue_uid, cfg->queue_gid,
 						extack);
@@ -605,6 +606,7 @@ int khttps_binding_set(struct khttps_net *kn, const struct khttps_binding_cfg *k
 			swap(kb->kb_policy, policy);
 			kb->kb_proxy = khttps_policy_proxy(kb->kb_policy);
 			kb->kb_close_notify = khttps_policy_close_notify(kb->kb_policy);
+			kb->kb_max_conns = khttps_policy_max_conns(kb->kb_policy);
 		}
 		if (chg->backend.ss_family)
 			kb->kb_backend = chg->backend;

@@ -23,6 +23,7 @@ struct khttps_params khttps_params = {
 	.default_queue_len	= 128,
 	.close_notify		= 1,
 	.max_sessions		= 65536,
+	.idle_timeout_ms	= 120000,
 };
 
 /*
@@ -77,6 +78,8 @@ KHTTPS_UINT_PARAM(default_queue_len, 1, 65535,
 		  "Connections an accept queue holds for its application (read live), default 128");
 KHTTPS_UINT_PARAM(close_notify, 0, 1,
 		  "Bindings without their own close_notify policy: 1 sends close_notify and lets a session resume only after a clean end, 0 neither; default 1");
+KHTTPS_UINT_PARAM(idle_timeout_ms, 0, 86400000,
+		  "Forward mode: milliseconds a connection may pass without plaintext either way before it is closed (0: never), default 120000");
 KHTTPS_UINT_PARAM(max_sessions, 0, 4194304,
 		  "Cleanly ended sessions remembered per network namespace for the close_notify policy (oldest dropped first), default 65536");
 
@@ -104,6 +107,7 @@ static int __net_init khttps_net_init(struct net *net)
 	INIT_LIST_HEAD(&kn->kn_queues);
 	xa_init(&kn->kn_conns);
 	khttps_session_init(kn);
+	khttps_conn_idle_init(kn);
 	return 0;
 }
 
@@ -120,6 +124,8 @@ static void __net_exit khttps_net_pre_exit(struct net *net)
 	mutex_unlock(&kn->kn_lock);
 	khttps_binding_del_all(kn);
 	khttps_conn_close_all(kn);
+	/* Dying: the sweep does not queue itself again. */
+	cancel_delayed_work_sync(&kn->kn_idle_work);
 }
 
 static void __net_exit khttps_net_exit(struct net *net)

@@ -42,6 +42,9 @@ static const struct nla_policy khttps_crypto_policy[KHTTPS_CRYPTO_A_MAX + 1] = {
 	[KHTTPS_CRYPTO_A_REC_SEQ]	= NLA_POLICY_EXACT_LEN(8),
 };
 
+/* NLA_POLICY_RANGE() holds 16-bit bounds only. */
+static const struct netlink_range_validation khttps_max_conns_range = { .min = 1, .max = 4194304 };
+
 static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_MIN_VERSION]	= NLA_POLICY_RANGE(NLA_U16, TLS_1_2_VERSION, TLS_1_3_VERSION),
 	[KHTTPS_POLICY_A_MAX_VERSION]	= NLA_POLICY_RANGE(NLA_U16, TLS_1_2_VERSION, TLS_1_3_VERSION),
@@ -54,6 +57,7 @@ static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_RESUME]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[KHTTPS_POLICY_A_CLOSE_NOTIFY]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[KHTTPS_POLICY_A_ENGINE]	= NLA_POLICY_MAX(NLA_U8, __KHTTPS_ENGINE_MAX - 1),
+	[KHTTPS_POLICY_A_MAX_CONNS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &khttps_max_conns_range),
 };
 
 static const struct nla_policy khttps_client_cert_policy[KHTTPS_CLIENT_CERT_A_MAX + 1] = {
@@ -96,6 +100,12 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_CLOSE_NOTIFY]	= { .type = NLA_REJECT },
 	[KHTTPS_A_SESSION_TOKEN] = NLA_POLICY_EXACT_LEN(KHTTPS_SESSION_TOKEN_LEN),
 	[KHTTPS_A_SESSION_LIFE]	= { .type = NLA_U32 },
+	/* Only in what the kernel sends. */
+	[KHTTPS_A_REASON]	= { .type = NLA_REJECT },
+	[KHTTPS_A_TIME]		= { .type = NLA_REJECT },
+	[KHTTPS_A_LOCAL]	= { .type = NLA_REJECT },
+	[KHTTPS_A_PHASE]	= { .type = NLA_REJECT },
+	[KHTTPS_A_AGE_MS]	= { .type = NLA_REJECT },
 };
 
 /*
@@ -618,6 +628,78 @@ static int khttps_nl_binding_dumpit(struct sk_buff *skb, struct netlink_callback
 	return skb->len;
 }
 
+static u8 khttps_nl_conn_phase(const struct khttps_conn *kc)
+{
+	switch (kc->kc_state) {
+	case KHTTPS_CONN_WAITING:
+		return KHTTPS_PHASE_WAITING;
+	case KHTTPS_CONN_HANDSHAKE:
+		return KHTTPS_PHASE_HANDSHAKE;
+	case KHTTPS_CONN_ESTABLISHED:
+		if (!kc->kc_binding || !kc->kc_binding->kb_queue)
+			return KHTTPS_PHASE_RELAY;
+		return test_bit(KHTTPS_CF_APP, &kc->kc_flags) ? KHTTPS_PHASE_APP :
+								 KHTTPS_PHASE_QUEUED;
+	default:
+		return KHTTPS_PHASE_CLOSING;
+	}
+}
+
+/* One connection of the dump.  Context: kn_lock held. */
+static int khttps_nl_fill_conn(struct sk_buff *msg, struct khttps_conn *kc, u32 portid, u32 seq)
+{
+	void *hdr = genlmsg_put(msg, portid, seq, &khttps_genl_family, NLM_F_MULTI,
+				KHTTPS_CMD_CONN_GET);
+	u64 age = div_u64(ktime_get_boottime_ns() - kc->kc_start, NSEC_PER_MSEC);
+	struct nlattr *st;
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(msg, KHTTPS_A_CONN_ID, kc->kc_id, KHTTPS_A_PAD) ||
+	    nla_put_u8(msg, KHTTPS_A_PHASE, khttps_nl_conn_phase(kc)) ||
+	    nla_put_u64_64bit(msg, KHTTPS_A_AGE_MS, age, KHTTPS_A_PAD) ||
+	    (kc->kc_peer.ss_family && khttps_nl_put_addr(msg, KHTTPS_A_PEER, &kc->kc_peer)) ||
+	    khttps_nl_put_addr(msg, KHTTPS_A_LOCAL, &kc->kc_listen) ||
+	    (kc->kc_binding && khttps_nl_put_binding_key(msg, kc->kc_binding)) ||
+	    (kc->kc_version && (nla_put_u16(msg, KHTTPS_A_TLS_VERSION, kc->kc_version) ||
+				nla_put_u16(msg, KHTTPS_A_CIPHER, kc->kc_cipher))) ||
+	    (kc->kc_sni && nla_put_string(msg, KHTTPS_A_SNI, kc->kc_sni)) ||
+	    (kc->kc_alpn && nla_put_string(msg, KHTTPS_A_ALPN, kc->kc_alpn)))
+		goto err;
+	st = nla_nest_start(msg, KHTTPS_A_STATS);
+	if (!st ||
+	    nla_put_u64_64bit(msg, KHTTPS_STAT_BYTES_IN, atomic64_read(&kc->kc_bytes_in),
+			      KHTTPS_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, KHTTPS_STAT_BYTES_OUT, atomic64_read(&kc->kc_bytes_out),
+			      KHTTPS_STAT_PAD))
+		goto err;
+	nla_nest_end(msg, st);
+	genlmsg_end(msg, hdr);
+	return 0;
+err:
+	genlmsg_cancel(msg, hdr);
+	return -EMSGSIZE;
+}
+
+/* The connections, in id order; cb->args[0] is the next id to send. */
+static int khttps_nl_conn_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct khttps_net *kn = khttps_net(sock_net(skb->sk));
+	unsigned long id = cb->args[0];
+	struct khttps_conn *kc;
+
+	mutex_lock(&kn->kn_lock);
+	xa_for_each_start(&kn->kn_conns, id, kc, cb->args[0]) {
+		if (khttps_nl_fill_conn(skb, kc, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq))
+			break;
+	}
+	mutex_unlock(&kn->kn_lock);
+	/* Stopped at a full message: that one again next time; else the end. */
+	cb->args[0] = kc ? id : ULONG_MAX;
+	return skb->len;
+}
+
 static int khttps_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
@@ -662,6 +744,46 @@ void khttps_netlink_notify_ready(struct khttps_net *kn)
 	/* No worker listening (-ESRCH) is fine: the timeout will count it. */
 	genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
 				KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
+}
+
+/**
+ * khttps_netlink_event() - put a refused or failed connection in the error log
+ * @kc: the connection
+ * @reason: the counter it was counted under (&enum khttps_stat)
+ *
+ * A %KHTTPS_CMD_EVENT on %KHTTPS_MCGRP_EVENTS, when someone listens.  An
+ * event that cannot be sent (no memory, a full listener) is lost; the
+ * counter still has it.
+ *
+ * Context: any; does not sleep.
+ */
+void khttps_netlink_event(struct khttps_conn *kc, int reason)
+{
+	struct khttps_net *kn = kc->kc_kn;
+	struct khttps_binding *kb = kc->kc_binding;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&khttps_genl_family, kn->kn_net, KHTTPS_MCGRP_IDX_EVENTS))
+		return;
+	/* Two addresses twice (peer, local, binding), a host name, a few numbers. */
+	msg = genlmsg_new(1024, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &khttps_genl_family, 0, KHTTPS_CMD_EVENT);
+	if (!hdr || nla_put_u32(msg, KHTTPS_A_REASON, reason) ||
+	    nla_put_u64_64bit(msg, KHTTPS_A_TIME, ktime_get_real_ns(), KHTTPS_A_PAD) ||
+	    (kc->kc_id && nla_put_u64_64bit(msg, KHTTPS_A_CONN_ID, kc->kc_id, KHTTPS_A_PAD)) ||
+	    (kc->kc_peer.ss_family && khttps_nl_put_addr(msg, KHTTPS_A_PEER, &kc->kc_peer)) ||
+	    khttps_nl_put_addr(msg, KHTTPS_A_LOCAL, &kc->kc_listen) ||
+	    (kb && khttps_nl_put_binding_key(msg, kb)) ||
+	    (kc->kc_sni && nla_put_string(msg, KHTTPS_A_SNI, kc->kc_sni))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
+				KHTTPS_MCGRP_IDX_EVENTS, GFP_ATOMIC);
 }
 
 static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
@@ -800,8 +922,11 @@ static void khttps_nl_conn_names(struct khttps_conn *kc, struct genl_info *info)
 {
 	struct nlattr *sni = info->attrs[KHTTPS_A_SNI], *alpn = info->attrs[KHTTPS_A_ALPN];
 
-	if (sni && nla_len(sni) > 1)
+	if (sni && nla_len(sni) > 1) {
+		/* As the client wrote it; HS_SELECT may have kept it already. */
+		kfree(kc->kc_sni);
 		kc->kc_sni = kstrdup(nla_data(sni), GFP_KERNEL);
+	}
 	if (alpn && nla_len(alpn) > 1)
 		kc->kc_alpn = kstrdup(nla_data(alpn), GFP_KERNEL);
 	if (info->attrs[KHTTPS_A_SUITE])
@@ -899,6 +1024,9 @@ static int khttps_nl_hs_select_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(kc);
 		goto err_unlock;
 	}
+	/* For the error log, should this handshake fail. */
+	if (a[KHTTPS_A_HOST] && !kc->kc_sni)
+		kc->kc_sni = kstrdup(sni, GFP_KERNEL);
 	kb = kc->kc_binding ?: khttps_binding_select(kn, &kc->kc_listen,
 						     a[KHTTPS_A_HOST] ? sni : NULL,
 						     nla_get_flag(a[KHTTPS_A_SKIP_CCS]));
@@ -909,6 +1037,14 @@ static int khttps_nl_hs_select_doit(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG(info->extack,
 				       "khttps: no binding for clients without SNI on this address");
 		err = -ENOENT;
+		goto err_unlock;
+	}
+	if (!kc->kc_binding && khttps_binding_full(kb)) {
+		/* Counted as the binding's, as a refusal at accept would be. */
+		khttps_conn_set_binding(kc, kb);
+		khttps_conn_close(kc, KHTTPS_STAT_REFUSED_CONNS);
+		NL_SET_ERR_MSG(info->extack, "khttps: the binding has its most connections open");
+		err = -ENOSPC;
 		goto err_unlock;
 	}
 	err = -EMSGSIZE;
@@ -998,6 +1134,7 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 
 		/* The policy bounds status. */
 		khttps_stat_inc(kn, kc->kc_binding, reason[status]);
+		khttps_netlink_event(kc, reason[status]);
 		khttps_nl_discard_input(kc->kc_sock);
 		khttps_conn_close(kc, KHTTPS_STAT_HS_FAILED);
 		err = 0;
@@ -1028,6 +1165,8 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 				khttps_conn_close(kc, KHTTPS_STAT_QUEUE_FULL);
 		} else if (khttps_relay_start(kc)) {
 			khttps_conn_close(kc, KHTTPS_STAT_BACKEND_ERRORS);
+		} else {
+			khttps_conn_idle_arm(kn);
 		}
 		goto out_unlock;
 	}
@@ -1092,6 +1231,12 @@ static const struct genl_ops khttps_genl_ops[] = {
 	{
 		.cmd	= KHTTPS_CMD_HS_SESSION,
 		.doit	= khttps_nl_hs_session_doit,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= KHTTPS_CMD_CONN_GET,
+		.start	= khttps_nl_dump_start,
+		.dumpit	= khttps_nl_conn_dumpit,
 		.flags	= GENL_ADMIN_PERM,
 	},
 };

@@ -205,9 +205,14 @@ struct khttps_end khttps_tls_rx_error(int err)
  */
 void khttps_tls_end(struct khttps_conn *kc, struct khttps_end end)
 {
+	/* Closed meanwhile (module unload, idle sweep): that end was counted. */
+	if (READ_ONCE(kc->kc_state) == KHTTPS_CONN_CLOSED)
+		return;
 	set_bit(KHTTPS_CF_FAILED, &kc->kc_flags);
-	if (end.stat)
+	if (end.stat) {
 		khttps_stat_inc(kc->kc_kn, kc->kc_binding, end.stat);
+		khttps_netlink_event(kc, end.stat);
+	}
 	if (end.alert >= 0 &&
 	    khttps_tls_send_alert(kc->kc_sock, TLS_ALERT_FATAL, end.alert) > 0)
 		khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_ALERTS_OUT);

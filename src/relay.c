@@ -458,7 +458,7 @@ static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 			continue;
 		}
 		if (type == TLS_CT_APPDATA) {
-			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_IN, n);
+			khttps_conn_bytes(kc, KHTTPS_STAT_BYTES_IN, n);
 			continue;
 		}
 		khttps_pipe_peek(p, body, sizeof(body));
@@ -489,7 +489,7 @@ static int khttps_relay_down(struct khttps_conn *kc, struct khttps_end *end)
 				*end = (struct khttps_end){ KHTTPS_STAT_RESETS, -1 };
 				return n;
 			}
-			khttps_stat_add(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_BYTES_OUT, n);
+			khttps_conn_bytes(kc, KHTTPS_STAT_BYTES_OUT, n);
 			progress = 1;
 			continue;
 		}

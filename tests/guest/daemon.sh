@@ -11,12 +11,15 @@ dir=$(mktemp -d /tmp/khttps-daemon.XXXXXX)
 pids=()
 dpid=
 cleanup() {
+	echo 120000 > /sys/module/khttps/parameters/idle_timeout_ms
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	"$KHTTPSCTL" binding del 127.0.0.1:8443 > /dev/null 2>&1
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+# Connections held across the steps stay idle longer than TCG makes sure of.
+echo 0 > /sys/module/khttps/parameters/idle_timeout_ms
 stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 probe=$T_SRC/tests/guest/tlsprobe.py
 start_daemon() {

@@ -12,7 +12,8 @@ max_pending_handshakes 1024 1 1048576
 max_connections 65536 1 4194304
 default_queue_len 128 1 65535
 close_notify 1 0 1
-max_sessions 65536 0 4194304"
+max_sessions 65536 0 4194304
+idle_timeout_ms 120000 0 86400000"
 
 while read -r name def min max; do
 	f=$P/$name

@@ -327,6 +327,7 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_SESSIONS_CLEAN]	= "sessions_clean",
 		[KHTTPS_STAT_SESSIONS_UNCLEAN]	= "sessions_unclean",
 		[KHTTPS_STAT_SESSIONS_REFUSED]	= "sessions_refused",
+		[KHTTPS_STAT_IDLE_TIMEOUTS]	= "idle_timeouts",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;
@@ -467,6 +468,8 @@ const char *khttps_cap_name(uint32_t bit)
 	case KHTTPS_CAP_FORWARD:	return "forward";
 	case KHTTPS_CAP_QUEUE:		return "queue";
 	case KHTTPS_CAP_SNI:		return "sni";
+	case KHTTPS_CAP_EVENTS:		return "events";
+	case KHTTPS_CAP_CONNS:		return "conns";
 	}
 	return NULL;
 }

@@ -25,9 +25,24 @@ static const struct ctl_cmd {
 	  "                     POLICY: [tls 1.2|1.3] [tls13 on|off] [alpn LIST] [chain FILE]\n"
 	  "                             [clientcert off|request|require] [ca FILE] [crl FILE]\n"
 	  "                             [resume on|off] [closenotify on|off|default]\n"
+	  "                             [engine openssl|mbedtls|default] [maxconns N|none]\n"
 	  "                             [proxy v2|off] (forward mode)\n"
 	  "  binding show       bindings with their counters" },
-	{ "stats", ctl_stats, "stats              counters of this network namespace, and whether khttpsd runs" },
+	{ "apply", ctl_apply,
+	  "apply [-n] FILE    make the bindings those of FILE (khttps.conf(5)): add, change,\n"
+	  "                     delete; unchanged ones untouched; a file with an error changes\n"
+	  "                     nothing; -n (--dry-run) says what would change" },
+	{ "save", ctl_save, "save               print the bindings as a config file for apply" },
+	{ "conns", ctl_conns,
+	  "conns              open connections: id, peer, binding, phase, TLS version and\n"
+	  "                     cipher, SNI, plaintext bytes in and out, age" },
+	{ "monitor", ctl_monitor,
+	  "monitor [-n N]     the error log as it happens: a line per refused or failed\n"
+	  "                     connection (time, peer, local address, binding, reason, SNI);\n"
+	  "                     -n: stop after N; --json: an object a line" },
+	{ "stats", ctl_stats, "stats [--prometheus]\n"
+	  "                     counters of this network namespace, and whether khttpsd runs;\n"
+	  "                     --prometheus: Prometheus text format, per binding too" },
 	{ "version", ctl_version, "version            versions of khttpsctl and of the loaded khttps module" },
 };
 

@@ -22,6 +22,7 @@ struct kd_config {
 	uint8_t engine;				/* enum khttps_engine for bindings naming none */
 	bool foreground;
 	bool verbose;				/* log every handshake (LOG_DEBUG) */
+	const char *error_log;			/* --error-log FILE, or NULL */
 };
 
 /* One direction's record keys, in the layout DONE sends. */
@@ -164,5 +165,9 @@ size_t kd_sesscache_get_blob(const uint8_t *id, unsigned int id_len, void *out, 
 
 /* worker.c */
 int kd_worker_run(const struct kd_config *cfg);
+
+/* errlog.c */
+int kd_errlog_open(const char *path);
+int kd_errlog_run(const struct kd_config *cfg);
 
 #endif /* KHTTPSD_H */

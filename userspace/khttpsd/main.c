@@ -29,7 +29,7 @@ static volatile sig_atomic_t kd_stop, kd_reload, kd_child, kd_alarm;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: khttpsd [-f] [-w N] [-c N] [-t DIR]... [-k FILE] [-r SEC] [-e ENGINE] [-v]\n\n"
+		"usage: khttpsd [-f] [-w N] [-c N] [-t DIR]... [-k FILE] [-r SEC] [-e ENGINE] [-l FILE] [-v]\n\n"
 		"The khttps handshake daemon: performs TLS handshakes for connections the\n"
 		"khttps module accepted, then hands the record keys to the kernel.\n\n"
 		"  -f, --foreground   stay in the foreground and log to stderr (default: syslog)\n"
@@ -49,10 +49,15 @@ static void usage(FILE *f)
 		"  -e, --engine openssl|mbedtls\n"
 		"                     the TLS library for bindings that name none (default\n"
 		"                     openssl; mbedtls speaks TLS 1.2 only)\n"
+		"  -l, --error-log FILE\n"
+		"                     append a line per refused or failed connection to FILE\n"
+		"                     (absolute path; time, peer, local address, binding,\n"
+		"                     reason, SNI), as khttpsctl monitor shows them\n"
 		"  -v, --verbose      also log every handshake: engine, version, suite\n"
 		"  -V, --version      print the version and exit\n"
 		"  -h, --help         this text\n\n"
-		"Signals: SIGTERM or SIGINT exit, SIGHUP reloads certificates.\n");
+		"Signals: SIGTERM or SIGINT exit, SIGHUP reloads certificates and reopens\n"
+		"the error log.\n");
 }
 
 static int parse_count(const char *s, long min, long max, unsigned int *out)
@@ -98,7 +103,8 @@ static void on_signal(int sig)
 		kd_stop = 1;
 }
 
-static pid_t spawn(const struct kd_config *cfg)
+/* A worker, or with @errlog the error-log process. */
+static pid_t spawn(const struct kd_config *cfg, bool errlog)
 {
 	pid_t pid = fork();
 
@@ -106,9 +112,9 @@ static pid_t spawn(const struct kd_config *cfg)
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
 
 		/* Signals stay blocked (the supervisor's mask) until the
-		 * worker has its own handlers; kd_worker_run() unblocks them. */
+		 * child has its own handlers; kd_*_run() unblock them. */
 		sigaction(SIGCHLD, &dfl, NULL);
-		_exit(kd_worker_run(cfg));
+		_exit(errlog ? kd_errlog_run(cfg) : kd_worker_run(cfg));
 	}
 	if (pid < 0)
 		kd_log(LOG_ERR, "fork: %s", strerror(errno));
@@ -119,7 +125,9 @@ static pid_t spawn(const struct kd_config *cfg)
 static int supervise(const struct kd_config *cfg, unsigned int next)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	pid_t pids[KD_MAX_WORKERS] = { 0 };
+	/* The workers, then the error-log process if there is one. */
+	pid_t pids[KD_MAX_WORKERS + 1] = { 0 };
+	unsigned int n = cfg->workers + !!cfg->error_log;
 	time_t last_death = 0;
 	unsigned int i, deaths = 0;
 	sigset_t mask, old;
@@ -137,8 +145,8 @@ static int supervise(const struct kd_config *cfg, unsigned int next)
 	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	alarm(next);
-	for (i = 0; i < cfg->workers; i++)
-		pids[i] = spawn(cfg);
+	for (i = 0; i < n; i++)
+		pids[i] = spawn(cfg, i == cfg->workers);
 	while (!kd_stop) {
 		sigsuspend(&old);
 		if (kd_alarm) {
@@ -151,19 +159,20 @@ static int supervise(const struct kd_config *cfg, unsigned int next)
 		if (kd_reload) {
 			kd_reload = 0;
 			kd_log(LOG_INFO, "SIGHUP: workers reload certificates");
-			for (i = 0; i < cfg->workers; i++)
+			for (i = 0; i < n; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGHUP);
 		}
 		if (!kd_child)
 			continue;
 		kd_child = 0;
-		for (i = 0; i < cfg->workers; i++) {
+		for (i = 0; i < n; i++) {
 			int status;
 
 			if (pids[i] <= 0 || waitpid(pids[i], &status, WNOHANG) != pids[i])
 				continue;
-			kd_log(LOG_WARNING, "worker %d %s %d: restarting it", (int)pids[i],
+			kd_log(LOG_WARNING, "%s %d %s %d: restarting it",
+			       i == cfg->workers ? "error-log process" : "worker", (int)pids[i],
 			       WIFSIGNALED(status) ? "killed by signal" : "exited with status",
 			       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			/* A worker that dies at once every time must not spin the CPU. */
@@ -172,13 +181,13 @@ static int supervise(const struct kd_config *cfg, unsigned int next)
 			else if (time(NULL) - last_death >= 1)
 				deaths = 0;
 			last_death = time(NULL);
-			pids[i] = spawn(cfg);
+			pids[i] = spawn(cfg, i == cfg->workers);
 		}
 	}
-	for (i = 0; i < cfg->workers; i++)
+	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
-	for (i = 0; i < cfg->workers; i++)
+	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
 	kd_log(LOG_INFO, "exiting");
@@ -195,6 +204,7 @@ int main(int argc, char **argv)
 		{ "ticket-keys", required_argument, NULL, 'k' },
 		{ "ticket-rotate", required_argument, NULL, 'r' },
 		{ "engine", required_argument, NULL, 'e' },
+		{ "error-log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -211,7 +221,7 @@ int main(int argc, char **argv)
 	char *real;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "fw:c:t:k:r:e:vVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fw:c:t:k:r:e:l:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			cfg.foreground = true;
@@ -268,6 +278,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'l':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "khttpsd: --error-log wants an absolute path, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			cfg.error_log = optarg;
+			break;
 		case 'v':
 			cfg.verbose = true;
 			break;
@@ -305,6 +323,13 @@ int main(int argc, char **argv)
 	/* Before daemon(): a key file that cannot be used stops the start, visibly. */
 	if (ensure_dir(cfg.ticket_keys) || kd_tickets_maintain(&cfg, &next))
 		return 1;
+	if (cfg.error_log) {
+		int fd = kd_errlog_open(cfg.error_log);
+
+		if (fd < 0)
+			return 1;
+		close(fd);
+	}
 	if (!cfg.foreground && daemon(0, 0)) {
 		kd_log(LOG_ERR, "daemon: %s", strerror(errno));
 		return 1;

@@ -33,7 +33,7 @@
  * version (EPROTO, with an extack message naming both), so a daemon and a
  * module from different builds fail loudly instead of misreading each other.
  */
-#define KHTTPS_API_VERSION	3
+#define KHTTPS_API_VERSION	4
 
 /* Multicast groups (join needs CAP_NET_ADMIN). */
 #define KHTTPS_MCGRP_HANDSHAKE	"handshake"	/* READY: a handshake waits for a worker */
@@ -105,6 +105,22 @@
  *	%KHTTPS_A_SESSION_TOKEN, from the ticket the client offers.  Reply:
  *	ack when the session may be resumed under the close_notify policy (its
  *	last connection ended cleanly), ENOENT when not.
+ * @KHTTPS_CMD_EVENT: kernel -> %KHTTPS_MCGRP_EVENTS, notification: a
+ *	connection was refused or failed (the error log, as HTTP.SYS's
+ *	HTTPERR).  %KHTTPS_A_REASON (the counter it was counted under),
+ *	%KHTTPS_A_TIME, %KHTTPS_A_PEER, %KHTTPS_A_LOCAL, and when known
+ *	%KHTTPS_A_CONN_ID, the binding (%KHTTPS_A_BINDING_ID, %KHTTPS_A_KIND
+ *	with %KHTTPS_A_BIND or %KHTTPS_A_HOST and %KHTTPS_A_PORT) and
+ *	%KHTTPS_A_SNI.  Sent only while someone listens; a listener that reads
+ *	too slowly loses events (its socket reports ENOBUFS), never the
+ *	connections.
+ * @KHTTPS_CMD_CONN_GET: khttpsctl -> kernel, dump.  One message per open
+ *	connection of the namespace: %KHTTPS_A_CONN_ID, %KHTTPS_A_PHASE,
+ *	%KHTTPS_A_AGE_MS, %KHTTPS_A_PEER, %KHTTPS_A_LOCAL, the binding when
+ *	known (as in %KHTTPS_CMD_EVENT), once established
+ *	%KHTTPS_A_TLS_VERSION, %KHTTPS_A_CIPHER and, when there were ones,
+ *	%KHTTPS_A_SNI and %KHTTPS_A_ALPN, and %KHTTPS_A_STATS with
+ *	%KHTTPS_STAT_BYTES_IN and %KHTTPS_STAT_BYTES_OUT.  No key material.
  */
 enum khttps_cmd {
 	KHTTPS_CMD_UNSPEC,
@@ -119,6 +135,8 @@ enum khttps_cmd {
 	KHTTPS_CMD_HS_SELECT,
 	KHTTPS_CMD_BINDING_SET,
 	KHTTPS_CMD_HS_SESSION,
+	KHTTPS_CMD_EVENT,
+	KHTTPS_CMD_CONN_GET,
 
 	__KHTTPS_CMD_MAX,
 	KHTTPS_CMD_MAX = __KHTTPS_CMD_MAX - 1
@@ -183,6 +201,14 @@ enum khttps_cmd {
  *	be resumed only after a clean end, which %KHTTPS_CMD_HS_SESSION tells
  * @KHTTPS_A_SESSION_TOKEN: binary, %KHTTPS_SESSION_TOKEN_LEN bytes: the
  *	daemon's name for a TLS session (in DONE, %KHTTPS_CMD_HS_SESSION)
+ * @KHTTPS_A_REASON: u32, in %KHTTPS_CMD_EVENT: why, as an &enum khttps_stat
+ *	(the counter the connection was counted under)
+ * @KHTTPS_A_TIME: u64, in %KHTTPS_CMD_EVENT: when, in nanoseconds since the
+ *	epoch (CLOCK_REALTIME)
+ * @KHTTPS_A_LOCAL: nest, &enum khttps_addr_attr: the listening address a
+ *	connection came in on
+ * @KHTTPS_A_PHASE: u8, in %KHTTPS_CMD_CONN_GET: &enum khttps_conn_phase
+ * @KHTTPS_A_AGE_MS: u64, in %KHTTPS_CMD_CONN_GET: milliseconds since accept
  * @KHTTPS_A_SESSION_LIFE: u32, in DONE with %KHTTPS_A_SESSION_TOKEN: seconds
  *	the session stays resumable after a clean end (at most 604800)
  */
@@ -227,6 +253,11 @@ enum khttps_attr {
 	KHTTPS_A_CLOSE_NOTIFY,
 	KHTTPS_A_SESSION_TOKEN,
 	KHTTPS_A_SESSION_LIFE,
+	KHTTPS_A_REASON,
+	KHTTPS_A_TIME,
+	KHTTPS_A_LOCAL,
+	KHTTPS_A_PHASE,
+	KHTTPS_A_AGE_MS,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
@@ -290,6 +321,10 @@ enum khttps_bind_kind {
  *	resume whatever the end
  * @KHTTPS_POLICY_A_ENGINE: u8, &enum khttps_engine: the TLS library that
  *	runs the handshake; absent: khttpsd's own default (--engine)
+ * @KHTTPS_POLICY_A_MAX_CONNS: u32, 1..4194304: the binding's open connections
+ *	at most (absent: only the namespace's max_connections); one more is
+ *	refused at accept, or for host and ccs bindings when HS_SELECT picks
+ *	the binding, and counted as %KHTTPS_STAT_REFUSED_CONNS
  */
 enum khttps_policy_attr {
 	KHTTPS_POLICY_A_UNSPEC,
@@ -304,6 +339,7 @@ enum khttps_policy_attr {
 	KHTTPS_POLICY_A_RESUME,
 	KHTTPS_POLICY_A_CLOSE_NOTIFY,
 	KHTTPS_POLICY_A_ENGINE,
+	KHTTPS_POLICY_A_MAX_CONNS,
 
 	__KHTTPS_POLICY_A_MAX,
 	KHTTPS_POLICY_A_MAX = __KHTTPS_POLICY_A_MAX - 1
@@ -523,6 +559,8 @@ enum khttps_hs_status {
  *	that ended without a clean close, so their session may not be resumed
  * @KHTTPS_STAT_SESSIONS_REFUSED: resumptions refused under the close_notify
  *	policy (a full handshake instead)
+ * @KHTTPS_STAT_IDLE_TIMEOUTS: forward mode: connections closed after
+ *	idle_timeout_ms without plaintext either way
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -565,6 +603,7 @@ enum khttps_stat {
 	KHTTPS_STAT_SESSIONS_CLEAN,
 	KHTTPS_STAT_SESSIONS_UNCLEAN,
 	KHTTPS_STAT_SESSIONS_REFUSED,
+	KHTTPS_STAT_IDLE_TIMEOUTS,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
@@ -582,6 +621,8 @@ enum khttps_stat {
  * @KHTTPS_CAP_FORWARD: in-kernel relay of plaintext to a backend
  * @KHTTPS_CAP_QUEUE: accept queues on /dev/khttps
  * @KHTTPS_CAP_SNI: host (SNI) and ccs bindings, %KHTTPS_CMD_HS_SELECT
+ * @KHTTPS_CAP_EVENTS: the error log, %KHTTPS_CMD_EVENT on %KHTTPS_MCGRP_EVENTS
+ * @KHTTPS_CAP_CONNS: the connection list, %KHTTPS_CMD_CONN_GET
  */
 enum khttps_cap {
 	KHTTPS_CAP_LISTEN	= 1U << 0,
@@ -590,6 +631,26 @@ enum khttps_cap {
 	KHTTPS_CAP_FORWARD	= 1U << 3,
 	KHTTPS_CAP_QUEUE	= 1U << 4,
 	KHTTPS_CAP_SNI		= 1U << 5,
+	KHTTPS_CAP_EVENTS	= 1U << 6,
+	KHTTPS_CAP_CONNS	= 1U << 7,
+};
+
+/**
+ * enum khttps_conn_phase - where a connection is (%KHTTPS_A_PHASE)
+ * @KHTTPS_PHASE_WAITING: accepted, waiting for a khttpsd worker
+ * @KHTTPS_PHASE_HANDSHAKE: a worker does its handshake
+ * @KHTTPS_PHASE_RELAY: forward mode: established, relayed to the backend
+ * @KHTTPS_PHASE_QUEUED: queue mode: established, waiting for an application
+ * @KHTTPS_PHASE_APP: queue mode: an application has it
+ * @KHTTPS_PHASE_CLOSING: our close_notify is out, the last records drain
+ */
+enum khttps_conn_phase {
+	KHTTPS_PHASE_WAITING,
+	KHTTPS_PHASE_HANDSHAKE,
+	KHTTPS_PHASE_RELAY,
+	KHTTPS_PHASE_QUEUED,
+	KHTTPS_PHASE_APP,
+	KHTTPS_PHASE_CLOSING,
 };
 
 /*
