@@ -56,36 +56,11 @@
 #define KHTTPS_LINGER_MS	10000
 #define KHTTPS_LINGER_POLL_MS	20
 
-/*
- * Whether a wake-up can let the relay go on.  Room to write (an ACK freed
- * send buffer) matters only for a side the relay holds data for: every
- * ACK of a small response would otherwise run the work for nothing.  The
- * relay sets a pipe's len before it tries to send, so a wake-up after a
- * send that found no room always sees it.  Anything else (data, a state
- * change, an error, a wake-up without a key) may.
- */
-static bool khttps_relay_wants(struct khttps_conn *kc, struct wait_queue_entry *wq_entry,
-			       void *key)
-{
-	__poll_t ev = key_to_poll(key);
-	struct khttps_relay *r = kc->kc_relay;
-
-	/* Closing: the linger waits for kTLS's own sending, so any room counts. */
-	if (!ev || (ev & ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND)) ||
-	    READ_ONCE(kc->kc_state) != KHTTPS_CONN_ESTABLISHED)
-		return true;
-	if (wq_entry == &r->cwait)
-		return READ_ONCE(r->down.len);
-	return !READ_ONCE(r->connected) || READ_ONCE(r->up.len) || READ_ONCE(r->pp2);
-}
-
 static int khttps_relay_wake(struct wait_queue_entry *wq_entry, unsigned int mode, int sync,
 			     void *key)
 {
 	struct khttps_conn *kc = wq_entry->private;
 
-	if (!khttps_relay_wants(kc, wq_entry, key))
-		return 0;
 	/*
 	 * The entries are removed (khttps_relay_detach) before the table's
 	 * reference goes, so the connection is alive here and this put never
