@@ -103,57 +103,6 @@ static unsigned char *make_cert(struct th_meta *_metadata, X509_NAME *subject,
 	return der;
 }
 
-/* As engine_openssl.c's kd_name(). */
-static void openssl_name(X509_NAME *name, char *out, size_t len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	int n = 0;
-
-	out[0] = '\0';
-	if (!b)
-		return;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0)
-		n = BIO_read(b, out, (int)len - 1);
-	out[n > 0 ? n : 0] = '\0';
-	BIO_free(b);
-}
-
-/* As engine_openssl.c's kd_common_name(). */
-static void openssl_cn(X509_NAME *name, char *out, size_t len)
-{
-	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-	unsigned char *utf8 = NULL;
-	int n;
-
-	out[0] = '\0';
-	if (i < 0)
-		return;
-	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
-	if (n > 0)
-		snprintf(out, len, "%.*s", n, (char *)utf8);
-	OPENSSL_free(utf8);
-}
-
-/* As engine_openssl.c's kd_client_identity(), for a certificate already verified. */
-static void openssl_identity(X509 *x, struct kd_result *res)
-{
-	unsigned int mdlen = 0;
-	BIGNUM *bn;
-	char *hex;
-
-	openssl_name(X509_get_subject_name(x), res->client_subject, sizeof(res->client_subject));
-	openssl_name(X509_get_issuer_name(x), res->client_issuer, sizeof(res->client_issuer));
-	openssl_cn(X509_get_subject_name(x), res->client_cn, sizeof(res->client_cn));
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	hex = bn ? BN_bn2hex(bn) : NULL;
-	if (hex)
-		snprintf(res->client_serial, sizeof(res->client_serial), "%s", hex);
-	OPENSSL_free(hex);
-	BN_free(bn);
-	if (X509_digest(x, EVP_sha256(), res->client_sha256, &mdlen) && mdlen == 32)
-		res->client_cert = true;
-}
-
 /* Both libraries' view of @der, asserted identical; @got is mbedTLS's. */
 static void compare_der(struct th_meta *_metadata, const unsigned char *der, int len,
 			struct kd_result *got)
@@ -168,7 +117,7 @@ static void compare_der(struct th_meta *_metadata, const unsigned char *der, int
 	memset(got, 0, sizeof(*got));
 	x = d2i_X509(NULL, &p, len);
 	ASSERT_TRUE(x);
-	openssl_identity(x, &want);
+	kd_openssl_identity(x, &want);
 	X509_free(x);
 	ASSERT_TRUE(want.client_cert);
 

@@ -100,6 +100,10 @@ struct kd_job {
 /* hello.c */
 int kd_hello_sni(const uint8_t *buf, size_t len, char *sni, size_t sni_len);
 
+/* ident_openssl.c */
+struct x509_st;
+void kd_openssl_identity(struct x509_st *x, struct kd_result *res);
+
 /* ident_mbedtls.c */
 struct mbedtls_x509_crt;
 int kd_mbedtls_identity(const struct mbedtls_x509_crt *crt, struct kd_result *res);
