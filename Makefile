@@ -11,10 +11,11 @@
 # make dkms-src   the module's sources and dkms.conf in DESTDIR/usr/src
 #
 # KVER picks the guest kernel (default: scripts/kver, the newest installed
-# Debian 6.12 image with matching headers); KDIR the headers to build against.
+# Debian 6.12 image with matching headers; KVER=6.1 Debian 12's default
+# kernel, with a smoke suite); KDIR the headers to build against.
 
-KVER ?= $(shell scripts/kver 2>/dev/null)
-KDIR ?= /lib/modules/$(KVER)/build
+GUEST_KREL := $(shell KVER='$(KVER)' scripts/kver 2>/dev/null)
+KDIR ?= /lib/modules/$(GUEST_KREL)/build
 B := build
 
 # make 4.3's $(shell) does not see exported variables: set the path inline.
@@ -61,7 +62,7 @@ deps:
 	scripts/deps
 
 module:
-	@test -n "$(KVER)" -o "$(origin KDIR)" != file || { scripts/kver; exit 1; }
+	@test -n "$(GUEST_KREL)" -o "$(origin KDIR)" != file || { KVER='$(KVER)' scripts/kver; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 userspace: pkgcheck $(PROGS)

@@ -257,6 +257,22 @@ static int khttps_app_sendmsg(struct socket *sock, struct msghdr *msg, size_t si
 	return n;
 }
 
+#if KHTTPS_HAVE_SENDPAGE
+/* 6.1's sendfile comes here, not through sendmsg: count it the same way. */
+static ssize_t khttps_app_sendpage(struct socket *sock, struct page *page, int offset,
+				   size_t size, int flags)
+{
+	struct khttps_conn *kc = khttps_app_conn(sock);
+	ssize_t n;
+
+	n = khttps_app_orig(sock)->sendpage(sock, page, offset, size, flags);
+	khttps_tls_count_records(kc);
+	if (n > 0)
+		khttps_conn_bytes(kc, KHTTPS_STAT_BYTES_OUT, n);
+	return n;
+}
+#endif
+
 /*
  * Send close_notify once, waiting for room at most until @deadline
  * (jiffies; 0: do not wait).  Not after a fatal alert or a reset, nor when
@@ -360,6 +376,9 @@ static const struct proto_ops *khttps_app_ops(const struct proto_ops *orig)
 		ao->ops.recvmsg = khttps_app_recvmsg;
 		ao->ops.splice_read = khttps_app_splice_read;
 		ao->ops.sendmsg = khttps_app_sendmsg;
+#if KHTTPS_HAVE_SENDPAGE
+		ao->ops.sendpage = khttps_app_sendpage;
+#endif
 		ao->ops.shutdown = khttps_app_shutdown;
 		ao->ops.getsockopt = khttps_app_getsockopt;
 		ao->ops.setsockopt = khttps_app_setsockopt;

@@ -25,6 +25,8 @@
 #include <linux/xarray.h>
 #include <uapi/linux/khttps.h>
 
+#include "compat.h"
+
 #define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13 | \
 				 KHTTPS_CAP_FORWARD | KHTTPS_CAP_QUEUE | KHTTPS_CAP_SNI | \
 				 KHTTPS_CAP_EVENTS | KHTTPS_CAP_CONNS)

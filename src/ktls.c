@@ -12,7 +12,6 @@
 #include <linux/net.h>
 #include <linux/string.h>
 #include <linux/tcp.h>
-#include <linux/unaligned.h>
 #include <net/inet_connection_sock.h>
 #include <net/sock.h>
 #include <net/tcp.h>

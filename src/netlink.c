@@ -43,7 +43,10 @@ static const struct nla_policy khttps_crypto_policy[KHTTPS_CRYPTO_A_MAX + 1] = {
 };
 
 /* NLA_POLICY_RANGE() holds 16-bit bounds only. */
-static const struct netlink_range_validation khttps_max_conns_range = { .min = 1, .max = 4194304 };
+/* Not const: 6.1's policy points to a mutable range. */
+static struct netlink_range_validation khttps_max_conns_range __ro_after_init = {
+	.min = 1, .max = 4194304,
+};
 
 static const struct nla_policy khttps_tls_policy[KHTTPS_POLICY_A_MAX + 1] = {
 	[KHTTPS_POLICY_A_MIN_VERSION]	= NLA_POLICY_RANGE(NLA_U16, TLS_1_2_VERSION, TLS_1_3_VERSION),

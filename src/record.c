@@ -14,7 +14,6 @@
 #include <linux/net.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
-#include <linux/unaligned.h>
 #include <net/sock.h>
 #include <net/tls.h>
 #include <uapi/linux/tls.h>

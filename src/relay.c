@@ -19,6 +19,10 @@
  *	only pass over the data).  What is not in such a page (an skb's linear
  *	head, where small packets land) is copied into the relay's own pages.
  *
+ * 6.1 has no MSG_SPLICE_PAGES (compat.h): TCP copies the pipe's pages, and
+ * kTLS's sendmsg references the lent pages for a full record and copies
+ * them for a partial one.
+ *
  * A page still referenced by a socket (spliced, not yet acked or encrypted)
  * is never written again: the pipe replaces it with a fresh page.
  *
@@ -127,7 +131,7 @@ static int khttps_pipe_send(struct khttps_pipe *p, struct socket *sock)
 {
 	struct bio_vec bv[KHTTPS_PIPE_PAGES];
 	struct msghdr msg = {
-		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL,
+		.msg_flags = KHTTPS_MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL,
 	};
 	int n;
 
@@ -321,7 +325,7 @@ static int khttps_splice_fill(struct khttps_splice *s, struct socket *sock)
 static int khttps_splice_send(struct khttps_splice *s, struct socket *sock)
 {
 	struct msghdr msg = {
-		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL,
+		.msg_flags = KHTTPS_MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL,
 	};
 	int n;
 
