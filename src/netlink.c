@@ -124,6 +124,19 @@ static bool khttps_nl_opener_ok(const struct sk_buff *skb)
 	return sock && sock->file && file_ns_capable(sock->file, &init_user_ns, CAP_NET_ADMIN);
 }
 
+/*
+ * A required attribute: NLMSGERR_ATTR_MISS_TYPE names it for programs, the
+ * message for people.  True when it is missing.
+ */
+#define khttps_nl_require(info, type)						\
+	({									\
+		bool __missing = GENL_REQ_ATTR_CHECK(info, type);		\
+										\
+		if (__missing)							\
+			NL_SET_ERR_MSG((info)->extack, "khttps: " #type " is missing"); \
+		__missing;							\
+	})
+
 #define KHTTPS_MSG_OPENER "khttps: the netlink socket was opened without CAP_NET_ADMIN"
 
 static int khttps_nl_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
@@ -288,7 +301,7 @@ static int khttps_nl_get_binding_key(struct genl_info *info, struct khttps_bindi
 				       "khttps: host, port and store are for host and ccs bindings");
 			return -EINVAL;
 		}
-		if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_BIND))
+		if (khttps_nl_require(info, KHTTPS_A_BIND))
 			return -EINVAL;
 		return khttps_nl_get_addr(a[KHTTPS_A_BIND], &cfg->addr, info->extack);
 	}
@@ -297,7 +310,7 @@ static int khttps_nl_get_binding_key(struct genl_info *info, struct khttps_bindi
 				    "khttps: host and ccs bindings have a port, not an address");
 		return -EINVAL;
 	}
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_PORT))
+	if (khttps_nl_require(info, KHTTPS_A_PORT))
 		return -EINVAL;
 	cfg->port = nla_get_u16(a[KHTTPS_A_PORT]);
 	if (cfg->kind == KHTTPS_BIND_CCS) {
@@ -308,7 +321,7 @@ static int khttps_nl_get_binding_key(struct genl_info *info, struct khttps_bindi
 		}
 		return 0;
 	}
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_HOST))
+	if (khttps_nl_require(info, KHTTPS_A_HOST))
 		return -EINVAL;
 	cfg->host = host;
 	return khttps_nl_get_host(a[KHTTPS_A_HOST], true, host, info->extack);
@@ -413,7 +426,7 @@ static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *inf
 				       "khttps: a ccs binding takes its certificates from its store");
 			return -EINVAL;
 		}
-		if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_STORE) ||
+		if (khttps_nl_require(info, KHTTPS_A_STORE) ||
 		    !khttps_nl_abs_path(info, KHTTPS_A_STORE))
 			return -EINVAL;
 		cfg.store = nla_data(a[KHTTPS_A_STORE]);
@@ -423,8 +436,8 @@ static int khttps_nl_binding_add_doit(struct sk_buff *skb, struct genl_info *inf
 					    "khttps: only a ccs binding has a store");
 			return -EINVAL;
 		}
-		if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CERT) ||
-		    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_KEY) ||
+		if (khttps_nl_require(info, KHTTPS_A_CERT) ||
+		    khttps_nl_require(info, KHTTPS_A_KEY) ||
 		    !khttps_nl_abs_path(info, KHTTPS_A_CERT) ||
 		    !khttps_nl_abs_path(info, KHTTPS_A_KEY))
 			return -EINVAL;
@@ -1011,7 +1024,7 @@ static int khttps_nl_hs_select_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CONN_ID))
+	if (khttps_nl_require(info, KHTTPS_A_CONN_ID))
 		return -EINVAL;
 	if (a[KHTTPS_A_HOST]) {
 		err = khttps_nl_get_host(a[KHTTPS_A_HOST], false, sni, info->extack);
@@ -1074,8 +1087,8 @@ static int khttps_nl_hs_session_doit(struct sk_buff *skb, struct genl_info *info
 	struct khttps_conn *kc;
 	int err = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CONN_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_SESSION_TOKEN))
+	if (khttps_nl_require(info, KHTTPS_A_CONN_ID) ||
+	    khttps_nl_require(info, KHTTPS_A_SESSION_TOKEN))
 		return -EINVAL;
 	mutex_lock(&kn->kn_lock);
 	kc = khttps_nl_worker_conn(kn, info);
@@ -1101,8 +1114,8 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 	int err, stat;
 	u32 status;
 
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CONN_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_STATUS)) {
+	if (khttps_nl_require(info, KHTTPS_A_CONN_ID) ||
+	    khttps_nl_require(info, KHTTPS_A_STATUS)) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -1149,9 +1162,9 @@ static int khttps_nl_hs_done_doit(struct sk_buff *skb, struct genl_info *info)
 			       "khttps: this connection needs a binding: HS_SELECT one, name it in DONE");
 		goto out_fail;
 	}
-	if (GENL_REQ_ATTR_CHECK(info, KHTTPS_A_TLS_VERSION) ||
-	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_CIPHER) ||
-	    GENL_REQ_ATTR_CHECK(info, KHTTPS_A_TX) || GENL_REQ_ATTR_CHECK(info, KHTTPS_A_RX))
+	if (khttps_nl_require(info, KHTTPS_A_TLS_VERSION) ||
+	    khttps_nl_require(info, KHTTPS_A_CIPHER) ||
+	    khttps_nl_require(info, KHTTPS_A_TX) || khttps_nl_require(info, KHTTPS_A_RX))
 		goto out_fail;
 	err = khttps_nl_get_keys(a[KHTTPS_A_TX], &tx, info->extack);
 	if (!err)
