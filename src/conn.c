@@ -400,6 +400,38 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 }
 
 /**
+ * khttps_conn_sock_kernel() - the kernel alone holds @kc's socket again
+ * @kc: a connection whose file only the kernel holds (the worker let go)
+ *
+ * HS_ACCEPT made the socket hold its namespace (sk_net_refcnt_upgrade), as
+ * a socket that user space holds must.  Once the worker let go, that
+ * reference would make a cycle: the namespace could not go away while the
+ * connection lives, and only the namespace's pre_exit closes it.  Drop it,
+ * as a kernel socket has none; an application that accepts the connection
+ * from a queue makes it take one again (khttps_conn_sock_user).
+ *
+ * Context: process; the socket is not yet seen by anyone else.
+ */
+void khttps_conn_sock_kernel(struct khttps_conn *kc)
+{
+	if (kc->kc_sock->sk->sk_net_refcnt)
+		khttps_sk_net_refcnt_downgrade(kc->kc_sock->sk);
+}
+
+/**
+ * khttps_conn_sock_user() - @kc's socket is about to get a file descriptor
+ * @kc: the connection
+ *
+ * A socket user space holds keeps its namespace alive, as every user
+ * socket does.  Context: process.
+ */
+void khttps_conn_sock_user(struct khttps_conn *kc)
+{
+	if (!kc->kc_sock->sk->sk_net_refcnt)
+		sk_net_refcnt_upgrade(kc->kc_sock->sk);
+}
+
+/**
  * khttps_conn_close_all() - close every connection of a namespace
  * @kn: the namespace, marked dying so no new connection enters
  *

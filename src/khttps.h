@@ -330,6 +330,8 @@ struct khttps_conn *khttps_conn_find(struct khttps_net *kn, u64 id);
 void khttps_conn_established(struct khttps_conn *kc);
 void khttps_conn_close(struct khttps_conn *kc, int stat);
 void khttps_conn_close_all(struct khttps_net *kn);
+void khttps_conn_sock_kernel(struct khttps_conn *kc);
+void khttps_conn_sock_user(struct khttps_conn *kc);
 void khttps_conn_worker_gone(struct khttps_net *kn, u32 portid);
 
 /* ktls.c */

@@ -94,6 +94,7 @@ static int khttps_ktls_check_socket(struct khttps_conn *kc, struct netlink_ext_a
 		NL_SET_ERR_MSG(extack, "khttps: close the connection's fd before DONE");
 		return -EBUSY;
 	}
+	khttps_conn_sock_kernel(kc);
 	/* O_NONBLOCK on the shared file is the worker's; ours sends say so themselves. */
 	spin_lock(&kc->kc_file->f_lock);
 	kc->kc_file->f_flags &= ~O_NONBLOCK;

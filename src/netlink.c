@@ -827,8 +827,8 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 		goto err_requeue;
 	}
 	if (!kc->kc_file) {
-		/* User space will hold it: the socket must hold its netns. */
-		sk_net_refcnt_upgrade(kc->kc_sock->sk);
+		/* The worker will hold it: the socket must hold its netns. */
+		khttps_conn_sock_user(kc);
 		file = sock_alloc_file(kc->kc_sock, 0, NULL);
 		if (IS_ERR(file)) {
 			/* sock_alloc_file() released the socket. */

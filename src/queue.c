@@ -323,6 +323,7 @@ static long khttps_dev_accept(struct khttps_qfile *qf, struct file *file,
 	}
 	khttps_stat_inc(kn, kc->kc_binding, KHTTPS_STAT_APP_ACCEPTED);
 	khttps_conn_info(kc, &a->info);
+	khttps_conn_sock_user(kc);
 	sfile = kc->kc_file;
 	kc->kc_file = NULL;
 	mutex_unlock(&kn->kn_lock);
