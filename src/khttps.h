@@ -16,6 +16,7 @@
 #include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/netlink.h>
 #include <linux/refcount.h>
 #include <linux/socket.h>
@@ -275,6 +276,19 @@ struct khttps_net *khttps_net(const struct net *net);
 
 /* Module parameters change at any time through sysfs: read each once. */
 #define khttps_param(name) READ_ONCE(khttps_params.name)
+
+/*
+ * The kernel log has a line for each change an administrator made (a
+ * binding, a parameter, a namespace's teardown) and nothing per connection
+ * (those go to the events group).  All such lines share one rate limit, so
+ * a script churning bindings cannot flood the log.
+ */
+extern struct ratelimit_state khttps_admin_rs;
+#define khttps_admin_log(fmt, ...)						\
+	do {									\
+		if (__ratelimit(&khttps_admin_rs))				\
+			pr_info(fmt, ##__VA_ARGS__);				\
+	} while (0)
 
 /* netlink.c */
 int khttps_netlink_init(void);

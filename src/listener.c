@@ -368,6 +368,34 @@ struct khttps_binding *khttps_binding_select(struct khttps_net *kn,
 	return wild ?: ccs ?: addr;
 }
 
+/*
+ * The admin log line for @kb: what happened to which binding, and in which
+ * namespace when it is not the initial one (its inode, as in
+ * /proc/PID/ns/net).  Context: any; prints at most the shared rate.
+ */
+static void khttps_binding_log(const struct khttps_binding *kb, const char *what)
+{
+	const struct net *net = kb->kb_kn->kn_net;
+	char name[KHTTPS_SNI_MAX + 8], to[KHTTPS_QUEUE_NAME_MAX + 8];
+	char ns[24] = "";
+
+	if (!__ratelimit(&khttps_admin_rs))
+		return;
+	if (kb->kb_kind == KHTTPS_BIND_ADDR)
+		snprintf(name, sizeof(name), "%pISpc", &kb->kb_addr);
+	else if (kb->kb_kind == KHTTPS_BIND_HOST)
+		snprintf(name, sizeof(name), "%s:%u", kb->kb_host, kb->kb_port);
+	else
+		snprintf(name, sizeof(name), "ccs:%u", kb->kb_port);
+	if (kb->kb_queue)
+		snprintf(to, sizeof(to), "queue %s", kb->kb_queue->q_name);
+	else
+		snprintf(to, sizeof(to), "%pISpc", &kb->kb_backend);
+	if (net != &init_net)
+		snprintf(ns, sizeof(ns), " in netns %u", net->ns.inum);
+	pr_info("binding %s -> %s %s%s\n", name, to, what, ns);
+}
+
 /**
  * khttps_binding_add() - create a binding and start listening
  * @kn: the namespace
@@ -464,6 +492,7 @@ int khttps_binding_add(struct khttps_net *kn, const struct khttps_binding_cfg *c
 	kb->kb_id = ++kn->kn_next_binding_id;
 	list_add_tail(&kb->kb_list, &kn->kn_bindings);
 	mutex_unlock(&kn->kn_lock);
+	khttps_binding_log(kb, "added");
 	return 0;
 
 err_listeners:
@@ -516,19 +545,21 @@ int khttps_binding_del(struct khttps_net *kn, const struct khttps_binding_cfg *k
 	if (!found)
 		return -ENOENT;
 	khttps_listeners_close(&dead);
+	khttps_binding_log(found, "deleted");
 	khttps_binding_put(found);
 	return 0;
 }
 
 /**
  * khttps_binding_del_all() - delete every binding of a namespace
- * @kn: the namespace
+ * @kn: the namespace (going away, or the module is)
  *
  * Context: process; takes kn_lock.
  */
 void khttps_binding_del_all(struct khttps_net *kn)
 {
 	struct khttps_binding *kb, *tmp;
+	unsigned int n = 0;
 	LIST_HEAD(dead);
 	LIST_HEAD(gone);
 
@@ -536,9 +567,15 @@ void khttps_binding_del_all(struct khttps_net *kn)
 	list_for_each_entry_safe(kb, tmp, &kn->kn_bindings, kb_list) {
 		khttps_binding_unlist(kb, &dead);
 		list_add_tail(&kb->kb_list, &gone);
+		n++;
 	}
 	mutex_unlock(&kn->kn_lock);
 	khttps_listeners_close(&dead);
+	if (n && kn->kn_net == &init_net)
+		khttps_admin_log("unloading: %u binding%s deleted\n", n, n == 1 ? "" : "s");
+	else if (n)
+		khttps_admin_log("netns %u going away: %u binding%s deleted\n",
+				 kn->kn_net->ns.inum, n, n == 1 ? "" : "s");
 	list_for_each_entry_safe(kb, tmp, &gone, kb_list) {
 		list_del(&kb->kb_list);
 		khttps_binding_put(kb);
@@ -610,6 +647,7 @@ int khttps_binding_set(struct khttps_net *kn, const struct khttps_binding_cfg *k
 		}
 		if (chg->backend.ss_family)
 			kb->kb_backend = chg->backend;
+		khttps_binding_log(kb, "changed");
 		err = 0;
 		break;
 	}

@@ -37,14 +37,19 @@ struct khttps_uint_param {
 	unsigned int max;
 };
 
+/* Ten admin lines per five seconds, then "N callbacks suppressed". */
+DEFINE_RATELIMIT_STATE(khttps_admin_rs, 5 * HZ, 10);
+
 static int khttps_param_set_uint(const char *buf, const struct kernel_param *kp)
 {
 	const struct khttps_uint_param *p = kp->arg;
-	unsigned int v;
+	unsigned int v, old;
 
 	if (kstrtouint(buf, 0, &v) || v < p->min || v > p->max)
 		return -EINVAL;
-	WRITE_ONCE(*p->val, v);
+	old = xchg(p->val, v);
+	if (old != v)
+		khttps_admin_log("%s set to %u (was %u)\n", kp->name, v, old);
 	return 0;
 }
 
@@ -196,6 +201,7 @@ static void __exit khttps_exit(void)
 	khttps_netlink_exit();
 	unregister_pernet_subsys(&khttps_net_ops);
 	destroy_workqueue(khttps_wq);
+	pr_info("unloaded\n");
 }
 
 module_init(khttps_init);
