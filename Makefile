@@ -132,8 +132,9 @@ check-guest: all tests
 	scripts/check --guest-only
 
 # Installation.  The module goes to the kernel KDIR was configured for (its
-# kernel.release), under updates/; on a server build and install against the
-# running kernel: make KDIR=/lib/modules/$$(uname -r)/build install
+# UTS_RELEASE, what uname -r says: Debian's 6.1 headers have the upstream
+# version in kernel.release), under updates/; on a server build and install
+# against the running kernel: make KDIR=/lib/modules/$$(uname -r)/build install
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
@@ -144,12 +145,12 @@ DOCDIR ?= $(PREFIX)/share/doc/khttps
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 VERSION := $(shell cat VERSION)
-KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 
 install: install-module install-user
 
 install-module: module
-	@test -n "$(KREL)" || { echo "install: no kernel.release in $(KDIR)" >&2; exit 1; }
+	@test -n "$(KREL)" || { echo "install: no UTS_RELEASE in $(KDIR)" >&2; exit 1; }
 	@# Unsigned: Debian's headers carry no signing key (sign with a MOK, README).
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
 		CONFIG_MODULE_SIG_ALL= modules_install

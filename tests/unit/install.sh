@@ -15,7 +15,8 @@ else
 	sed 's/^/#   /' "$dir/install.log" | tail -n 20
 	t_fail "make install DESTDIR PREFIX=/usr"
 fi
-krel=$(cat "/lib/modules/$(scripts/kver)/build/include/config/kernel.release")
+krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+	"/lib/modules/$(scripts/kver)/build/include/generated/utsrelease.h")
 expect="etc/khttps/khttps.conf
 etc/logrotate.d/khttps
 lib/modules/$krel/updates/khttps.ko*
