@@ -182,10 +182,13 @@ static struct khttps_listener *khttps_listener_open(struct khttps_net *kn,
 		ip6_sock_set_v6only(sk);
 	err = kernel_bind(sock, (struct sockaddr *)addr, khttps_addr_len(addr));
 	if (err) {
-		NL_SET_ERR_MSG_FMT(extack, "khttps: cannot bind %s: %s",
-				   addr->ss_family == AF_INET ? "the IPv4 address" : "the IPv6 address",
-				   err == -EADDRINUSE ? "the port is in use" :
-				   err == -EADDRNOTAVAIL ? "no such local address" : "bind failed");
+		/* Plain literals: 6.1 cannot format extack messages. */
+		if (err == -EADDRINUSE)
+			NL_SET_ERR_MSG(extack, "khttps: cannot bind: the port is in use");
+		else if (err == -EADDRNOTAVAIL)
+			NL_SET_ERR_MSG(extack, "khttps: cannot bind: no such local address");
+		else
+			NL_SET_ERR_MSG(extack, "khttps: cannot bind the address");
 		sock_release(sock);
 		kfree(kl);
 		return ERR_PTR(err);
