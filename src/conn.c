@@ -4,7 +4,8 @@
  * timeouts and counters.
  *
  * A connection holds one reference for the table, one while its timeout
- * work is queued and one for each queued run of its relay work; it is freed,
+ * work is queued and one for each queued run of its ClientHello check or
+ * relay work; it is freed,
  * and its sockets closed, at the last put.  Once an application accepted it
  * from a queue (KHTTPS_CF_APP), the socket is the application's and holds a
  * reference of its own until it is released (appsock.c).
@@ -14,7 +15,10 @@
 #include <linux/file.h>
 #include <linux/net.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 #include <net/sock.h>
+#include <net/tcp.h>
+#include <net/tls.h>
 
 #include "khttps.h"
 
@@ -151,7 +155,7 @@ static void khttps_conn_timeout(struct work_struct *work)
 	struct khttps_net *kn = kc->kc_kn;
 
 	mutex_lock(&kn->kn_lock);
-	if (kc->kc_state == KHTTPS_CONN_WAITING || kc->kc_state == KHTTPS_CONN_HANDSHAKE)
+	if (khttps_conn_in_handshake(kc))
 		khttps_conn_close(kc, KHTTPS_STAT_HS_TIMEOUT);
 	mutex_unlock(&kn->kn_lock);
 	khttps_conn_put(kc);	/* the timeout's reference */
@@ -176,13 +180,90 @@ void khttps_conn_set_binding(struct khttps_conn *kc, struct khttps_binding *kb)
 	atomic64_inc(&kb->kb_stats.st[KHTTPS_STAT_PENDING]);
 }
 
+/*
+ * The ClientHello gate.  A worker runs one handshake at a time, so a client
+ * that connects and sends nothing (a browser's preconnect, a scanner) or
+ * dribbles its ClientHello a byte at a time (slowloris) would hold a worker
+ * until handshake_timeout_ms.  Until its first record is all in, a new
+ * connection waits here instead (HELLO), counted as pending and under the
+ * same timeout, and costs no worker: an accept filter.
+ */
+static bool khttps_conn_hello_in(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	u8 hdr[TLS_HEADER_SIZE];
+	struct kvec iov = { .iov_base = hdr, .iov_len = sizeof(hdr) };
+	struct msghdr msg = {};
+	unsigned int len;
+	int n;
+
+	n = kernel_recvmsg(sock, &msg, &iov, 1, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT);
+	/* The end, or an error: the worker reads it and reports it. */
+	if (n == 0 || (n < 0 && n != -EAGAIN) || READ_ONCE(sk->sk_err) ||
+	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
+		return true;
+	if (n < (int)sizeof(hdr))
+		return false;
+	len = get_unaligned_be16(hdr + 3);
+	/* Not a handshake record, or too long for one: the worker's alert. */
+	if (hdr[0] != TLS_CT_HANDSHAKE || len > TLS_MAX_PAYLOAD_SIZE)
+		return true;
+	return tcp_inq(sk) >= TLS_HEADER_SIZE + len;
+}
+
+static int khttps_conn_hello_wake(struct wait_queue_entry *wq_entry, unsigned int mode,
+				  int sync, void *key)
+{
+	struct khttps_conn *kc = wq_entry->private;
+
+	/* The entry goes before the table's reference (khttps_conn_close). */
+	khttps_conn_get(kc);
+	if (!queue_work(khttps_wq, &kc->kc_hello_work))
+		refcount_dec(&kc->kc_ref);
+	return 0;
+}
+
+/* Context: kn_lock held. */
+static void khttps_conn_hello_unwatch(struct khttps_conn *kc)
+{
+	if (kc->kc_hello_wait.private) {
+		remove_wait_queue(sk_sleep(kc->kc_sock->sk), &kc->kc_hello_wait);
+		kc->kc_hello_wait.private = NULL;
+	}
+}
+
+/* The first record is in: give the connection to the workers. */
+static void khttps_conn_hello_work(struct work_struct *work)
+{
+	struct khttps_conn *kc = container_of(work, struct khttps_conn, kc_hello_work);
+	struct khttps_net *kn = kc->kc_kn;
+	bool in = khttps_conn_hello_in(kc->kc_sock), wake;
+
+	mutex_lock(&kn->kn_lock);
+	if (in && kc->kc_state == KHTTPS_CONN_HELLO) {
+		khttps_conn_hello_unwatch(kc);
+		kc->kc_state = KHTTPS_CONN_WAITING;
+		/*
+		 * Workers take connections until none waits, so only the first
+		 * of a burst needs a READY: one per connection would flood them.
+		 */
+		wake = list_empty(&kn->kn_pending);
+		list_add_tail(&kc->kc_pending, &kn->kn_pending);
+		if (wake)
+			khttps_netlink_notify_ready(kn);
+	}
+	mutex_unlock(&kn->kn_lock);
+	khttps_conn_put(kc);
+}
+
 /**
  * khttps_conn_new() - track a freshly accepted connection until a worker takes it
  * @kl: the listener that accepted it
  * @sock: the accepted socket; consumed (kept or released)
  *
  * Refuses (closes and counts) the connection when the namespace is at
- * max_connections or max_pending_handshakes.  Wakes the workers.
+ * max_connections or max_pending_handshakes.  Otherwise it waits for its
+ * ClientHello, then for a worker.
  *
  * Context: process; takes kn_lock.
  */
@@ -192,7 +273,6 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 	struct khttps_binding *kb;
 	struct khttps_conn *kc;
 	int refuse = 0, err;
-	bool wake;
 
 	kc = kzalloc(sizeof(*kc), GFP_KERNEL);
 	if (!kc) {
@@ -203,8 +283,10 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 	refcount_set(&kc->kc_ref, 1);
 	kc->kc_kn = kn;
 	kc->kc_sock = sock;
-	kc->kc_state = KHTTPS_CONN_WAITING;
+	kc->kc_state = KHTTPS_CONN_HELLO;
 	INIT_LIST_HEAD(&kc->kc_pending);
+	INIT_WORK(&kc->kc_hello_work, khttps_conn_hello_work);
+	init_waitqueue_func_entry(&kc->kc_hello_wait, khttps_conn_hello_wake);
 	INIT_LIST_HEAD(&kc->kc_qlist);
 	INIT_DELAYED_WORK(&kc->kc_timeout, khttps_conn_timeout);
 	INIT_DELAYED_WORK(&kc->kc_work, khttps_relay_work);
@@ -251,17 +333,14 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 	kn->kn_npending++;
 	khttps_stat_inc(kn, kb, KHTTPS_STAT_ACTIVE);
 	khttps_stat_inc(kn, kb, KHTTPS_STAT_PENDING);
-	/*
-	 * Workers take connections until none waits, so only the first of a
-	 * burst needs a READY: one per connection would flood their sockets.
-	 */
-	wake = list_empty(&kn->kn_pending);
-	list_add_tail(&kc->kc_pending, &kn->kn_pending);
 	refcount_inc(&kc->kc_ref);
 	queue_delayed_work(khttps_wq, &kc->kc_timeout,
 			   msecs_to_jiffies(khttps_param(handshake_timeout_ms)));
-	if (wake)
-		khttps_netlink_notify_ready(kn);
+	kc->kc_hello_wait.private = kc;
+	add_wait_queue(sk_sleep(sock->sk), &kc->kc_hello_wait);
+	/* What came with the accept, before the watch began. */
+	refcount_inc(&kc->kc_ref);
+	queue_work(khttps_wq, &kc->kc_hello_work);
 	mutex_unlock(&kn->kn_lock);
 }
 
@@ -376,8 +455,9 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 	lockdep_assert_held(&kn->kn_lock);
 	if (kc->kc_state == KHTTPS_CONN_CLOSED)
 		return;
-	if (kc->kc_state == KHTTPS_CONN_WAITING || kc->kc_state == KHTTPS_CONN_HANDSHAKE)
+	if (khttps_conn_in_handshake(kc))
 		khttps_conn_handshake_over(kc);
+	khttps_conn_hello_unwatch(kc);
 	list_del_init(&kc->kc_pending);
 	khttps_queue_remove(kc);
 	if (kc->kc_sock)

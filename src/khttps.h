@@ -146,6 +146,7 @@ struct khttps_queue {
 };
 
 enum khttps_conn_state {
+	KHTTPS_CONN_HELLO,		/* accepted, its ClientHello not all in yet */
 	KHTTPS_CONN_WAITING,		/* accepted, no worker yet */
 	KHTTPS_CONN_HANDSHAKE,		/* a worker holds it */
 	KHTTPS_CONN_ESTABLISHED,	/* kTLS installed */
@@ -206,6 +207,8 @@ struct khttps_conn {
 	u32 kc_portid;			/* the worker's netlink port */
 	struct list_head kc_pending;
 	struct delayed_work kc_timeout;
+	struct wait_queue_entry kc_hello_wait;	/* HELLO: on the socket's wait queue */
+	struct work_struct kc_hello_work;	/* HELLO: has the ClientHello come? */
 	struct sockaddr_storage kc_peer;
 	u16 kc_version;			/* set once kTLS is installed */
 	u16 kc_cipher;
@@ -225,6 +228,13 @@ struct khttps_conn {
 	atomic64_t kc_bytes_out;	/* and to it */
 	unsigned long kc_last;		/* jiffies of the last plaintext, forward mode */
 };
+
+/* Not established yet: waiting for its ClientHello, a worker, or in its handshake. */
+static inline bool khttps_conn_in_handshake(const struct khttps_conn *kc)
+{
+	return kc->kc_state == KHTTPS_CONN_HELLO || kc->kc_state == KHTTPS_CONN_WAITING ||
+	       kc->kc_state == KHTTPS_CONN_HANDSHAKE;
+}
 
 /* Queue mode: the state of a connection handed to an application (atomic bits). */
 enum khttps_conn_flag {

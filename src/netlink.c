@@ -647,6 +647,8 @@ static int khttps_nl_binding_dumpit(struct sk_buff *skb, struct netlink_callback
 static u8 khttps_nl_conn_phase(const struct khttps_conn *kc)
 {
 	switch (kc->kc_state) {
+	case KHTTPS_CONN_HELLO:
+		return KHTTPS_PHASE_HELLO;
 	case KHTTPS_CONN_WAITING:
 		return KHTTPS_PHASE_WAITING;
 	case KHTTPS_CONN_HANDSHAKE:

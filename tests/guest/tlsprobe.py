@@ -27,8 +27,8 @@
       CONNS", waits (up to 300 s) until the file MARKER exists, then one
       more GET /hello on each.  Prints "ok CONNS".
   tlsprobe.py stall HOST PORT CONNS SECS
-      CONNS connections that send the first bytes of a ClientHello and no
-      more (a handshake stuck in the daemon); prints "stalled CONNS", then
+      CONNS connections that send a ClientHello and no more (a handshake
+      stuck in the daemon); prints "stalled CONNS", then
       waits up to SECS for the server to close them and prints "ended N".
 
   tlsprobe.py sessions HOST PORT VERSION PLAN
@@ -240,20 +240,32 @@ def hold(host, port, conns, marker):
 
 
 def stall(host, port, conns, secs):
-    """Start handshakes that never finish: a ClientHello record header, no body."""
+    """Start handshakes that never finish: a whole ClientHello, then silence.
+
+    The kernel hands a connection to a worker once its first record is in,
+    so each one holds a worker, waiting for our second flight.
+    """
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    try:
+        context().wrap_bio(inc, out).do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out.read()
     socks = []
     for _ in range(conns):
         s = socket.create_connection((host, port), timeout=30)
-        s.sendall(b"\x16\x03\x01\x02\x00\x01")
+        s.sendall(hello)
         socks.append(s)
     print("stalled", conns, flush=True)
     ended = 0
     end = time.time() + secs
     for s in socks:
-        s.settimeout(max(0.1, end - time.time()))
         try:
-            if s.recv(100) == b"":
-                ended += 1
+            while True:
+                s.settimeout(max(0.1, end - time.time()))
+                if s.recv(65536) == b"":  # past the server's flight: the end
+                    ended += 1
+                    break
         except ConnectionResetError:
             ended += 1
         except socket.timeout:

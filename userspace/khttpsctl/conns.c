@@ -15,6 +15,7 @@ static const char *const phase_names[] = {
 	[KHTTPS_PHASE_WAITING] = "waiting", [KHTTPS_PHASE_HANDSHAKE] = "handshake",
 	[KHTTPS_PHASE_RELAY] = "relay", [KHTTPS_PHASE_QUEUED] = "queued",
 	[KHTTPS_PHASE_APP] = "app", [KHTTPS_PHASE_CLOSING] = "closing",
+	[KHTTPS_PHASE_HELLO] = "hello",
 };
 
 struct conns_state {

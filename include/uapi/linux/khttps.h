@@ -643,6 +643,8 @@ enum khttps_cap {
  * @KHTTPS_PHASE_QUEUED: queue mode: established, waiting for an application
  * @KHTTPS_PHASE_APP: queue mode: an application has it
  * @KHTTPS_PHASE_CLOSING: our close_notify is out, the last records drain
+ * @KHTTPS_PHASE_HELLO: accepted, its ClientHello's first record not all in
+ *	yet (no worker holds it)
  */
 enum khttps_conn_phase {
 	KHTTPS_PHASE_WAITING,
@@ -651,6 +653,7 @@ enum khttps_conn_phase {
 	KHTTPS_PHASE_QUEUED,
 	KHTTPS_PHASE_APP,
 	KHTTPS_PHASE_CLOSING,
+	KHTTPS_PHASE_HELLO,
 };
 
 /*
