@@ -124,7 +124,8 @@ static int khttps_app_read_record(struct socket *sock, u8 *buf, size_t len, int 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
 	n = khttps_app_orig(sock)->recvmsg(sock, &msg, len, flags | MSG_DONTWAIT);
 	*type = TLS_CT_APPDATA;
-	if (n > 0 && msg.msg_controllen < sizeof(cbuf) && cbuf.hdr.cmsg_level == SOL_TLS &&
+	/* 0 with a type: a control record with no body, not the end. */
+	if (n >= 0 && msg.msg_controllen < sizeof(cbuf) && cbuf.hdr.cmsg_level == SOL_TLS &&
 	    cbuf.hdr.cmsg_type == TLS_GET_RECORD_TYPE)
 		*type = *(u8 *)CMSG_DATA(&cbuf.hdr);
 	return n;
@@ -144,9 +145,9 @@ static int khttps_app_control(struct khttps_conn *kc, struct socket *sock)
 
 	/* A peek first, so that data is never consumed here. */
 	n = khttps_app_read_record(sock, body, 1, MSG_PEEK, &type);
-	if (n > 0 && type != TLS_CT_APPDATA)
+	if (n >= 0 && type != TLS_CT_APPDATA)
 		n = khttps_app_read_record(sock, body, sizeof(body), 0, &type);
-	if (n <= 0 || type == TLS_CT_APPDATA)
+	if (n < 0 || type == TLS_CT_APPDATA)
 		return n < 0 && n != -EAGAIN ? n : -ENODATA;
 	switch (khttps_tls_control(kc, type, body, n, &end)) {
 	case 0:

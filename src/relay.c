@@ -170,7 +170,8 @@ static int khttps_pipe_recv(struct khttps_pipe *p, struct socket *sock, u8 *type
 		*type = TLS_CT_APPDATA;
 	}
 	n = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
-	if (n > 0) {
+	/* 0 is the end, or a control record with no body (the type says). */
+	if (n >= 0) {
 		p->len = n;
 		if (type && msg.msg_controllen < sizeof(cbuf) &&
 		    cbuf.hdr.cmsg_level == SOL_TLS && cbuf.hdr.cmsg_type == TLS_GET_RECORD_TYPE)
@@ -454,7 +455,7 @@ static int khttps_relay_up(struct khttps_conn *kc, struct khttps_end *end)
 			return n;
 		}
 		progress = 1;
-		if (n == 0) {
+		if (n == 0 && type == TLS_CT_APPDATA) {
 			/* TCP FIN without close_notify: pass the EOF on all the same. */
 			khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_TRUNCATED);
 			set_bit(KHTTPS_CF_TRUNCATED, &kc->kc_flags);
