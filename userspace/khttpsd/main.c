@@ -221,6 +221,8 @@ int main(int argc, char **argv)
 	char *real;
 	int c, err;
 
+	if (kd_wipe_init())
+		fprintf(stderr, "khttpsd: OpenSSL allocated before main: its freed memory is not wiped\n");
 	while ((c = getopt_long(argc, argv, "fw:c:t:k:r:e:l:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':

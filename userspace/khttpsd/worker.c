@@ -270,6 +270,7 @@ static int drain(const struct kd_config *cfg, struct khttps_nl *nl)
 		/* The kernel refuses DONE while we still hold the socket. */
 		close(job.fd);
 		send_done(nl, &job, &res);
+		kd_scrub_stack();
 	}
 	return 0;
 }

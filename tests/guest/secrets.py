@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Key material, and where it must not be, for secrets.sh.
+
+  secrets.py hold HOST PORT OUT MARKER
+      A TLS 1.3 and a TLS 1.2 connection, each with GET /hello.  From the
+      client's key log it derives what the daemon derived and gave the
+      kernel: both directions' traffic secrets (1.3) or master secret (1.2),
+      write keys and IVs.  Writes them to OUT ("NAME HEX" per line), prints
+      "ready", keeps both connections open until the file MARKER exists, then
+      one more GET /hello on each; prints "ok".
+  secrets.py search KEYS PATH...
+      Looks for every secret of KEYS (raw, and as hex in either case) in
+      each PATH: a file, a directory (every file under it), "pid:N" (the
+      process's memory as its core would hold it: every readable mapping
+      not marked MADV_DONTDUMP), or "genl" (the raw replies
+      of khttps's binding, connection and stats dumps).  Prints one line per
+      hit, "clean N" when there is none (N: bytes searched).
+"""
+import hashlib
+import hmac
+import os
+import socket
+import ssl
+import struct
+import sys
+import tempfile
+import time
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+from khttpsnl import Genl
+
+GET = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+HELLO = b"hello from the backend\n"
+
+
+def hkdf_label(secret, label, length, algo):
+    full = b"tls13 " + label
+    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
+    return HKDFExpand(algo, length, info).derive(secret)
+
+
+def prf12(md, secret, label, seed, n):
+    """TLS 1.2's PRF (RFC 5246 5): P_hash(secret, label + seed)."""
+    seed, out, a = label + seed, b"", label + seed
+    while len(out) < n:
+        a = hmac.new(secret, a, md).digest()
+        out += hmac.new(secret, a + seed, md).digest()
+    return out[:n]
+
+
+class Client:
+    def __init__(self, host, port, version, keylog):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.minimum_version = ctx.maximum_version = version
+        if version == ssl.TLSVersion.TLSv1_2:
+            ctx.set_ciphers("ECDHE+AESGCM")
+        ctx.keylog_filename = keylog
+        self.raw = socket.create_connection((host, port), timeout=60)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out)
+        sent, got = b"", b""
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                data = self.out.read()
+                sent += data
+                self.raw.sendall(data)
+                chunk = self.raw.recv(65536)
+                if not chunk:
+                    raise ConnectionError("EOF during the handshake")
+                got += chunk
+                self.inc.write(chunk)
+        self.raw.sendall(self.out.read())
+        self.client_random = sent[11:43]
+        self.server_random = got[11:43]  # the ServerHello opens the server's flight
+
+    def get_hello(self):
+        self.obj.write(GET)
+        self.raw.sendall(self.out.read())
+        data = b""
+        while not data.endswith(HELLO):
+            try:
+                data += self.obj.read(65536)
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            chunk = self.raw.recv(65536)
+            if not chunk:
+                raise ConnectionError("EOF before the response")
+            self.inc.write(chunk)
+
+
+def secrets_of(c, keylog):
+    """The secrets of connection @c, from the key log: [(name, bytes)]."""
+    rnd = c.client_random.hex()
+    log = {}
+    with open(keylog) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 3 and w[1] == rnd:
+                log[w[0]] = bytes.fromhex(w[2])
+    name, version, bits = c.obj.cipher()
+    keylen = bits // 8
+    out = []
+    if version == "TLSv1.3":
+        algo = hashes.SHA384() if "SHA384" in name else hashes.SHA256()
+        for side in ("CLIENT", "SERVER"):
+            sec = log[side + "_TRAFFIC_SECRET_0"]
+            out += [("tls13 %s traffic secret" % side.lower(), sec),
+                    ("tls13 %s key" % side.lower(), hkdf_label(sec, b"key", keylen, algo)),
+                    ("tls13 %s iv" % side.lower(), hkdf_label(sec, b"iv", 12, algo))]
+    else:
+        md = hashlib.sha384 if name.endswith("SHA384") else hashlib.sha256
+        master = log["CLIENT_RANDOM"]
+        block = prf12(md, master, b"key expansion", c.server_random + c.client_random,
+                      2 * keylen + 8)
+        out += [("tls12 master secret", master),
+                ("tls12 client key", block[:keylen]),
+                ("tls12 server key", block[keylen:2 * keylen])]
+    return out
+
+
+def hold(host, port, path, marker):
+    keylog = tempfile.NamedTemporaryFile(prefix="secrets-keylog.", delete=False).name
+    try:
+        conns = [Client(host, port, v, keylog)
+                 for v in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2)]
+        with open(path, "w") as f:
+            for c in conns:
+                c.get_hello()
+                for name, sec in secrets_of(c, keylog):
+                    f.write("%s %s\n" % (name.replace(" ", "_"), sec.hex()))
+    finally:
+        os.unlink(keylog)
+    print("ready", flush=True)
+    end = time.time() + 300
+    while not os.path.exists(marker) and time.time() < end:
+        time.sleep(0.2)
+    for c in conns:
+        c.get_hello()
+    print("ok", flush=True)
+
+
+def genl_dumps():
+    """The raw replies of khttps's binding and connection dumps and its stats."""
+    g = Genl()
+    return g.command("BINDING_GET", True) + g.command("CONN_GET", True) + g.command("STATS_GET")
+
+
+def proc_mem(pid):
+    """The memory a core of @pid would hold: readable mappings, not MADV_DONTDUMP."""
+    regions, cur = [], None
+    with open("/proc/%d/smaps" % pid) as smaps:
+        for line in smaps:
+            w = line.split()
+            if "-" in w[0] and not w[0].endswith(":"):
+                lo, hi = (int(x, 16) for x in w[0].split("-"))
+                cur = [lo, hi, w[1], w[5] if len(w) > 5 else "[anon]", True]
+                regions.append(cur)
+            elif w[0] == "VmFlags:" and "dd" in w[1:]:
+                cur[4] = False
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for lo, hi, perms, name, dumped in regions:
+            if "r" not in perms or not dumped or name == "[vsyscall]":
+                continue
+            try:
+                mem.seek(lo)
+                yield "memory of pid %d, %s at %x" % (pid, name, lo), mem.read(hi - lo)
+            except OSError:
+                pass
+
+
+def sources(path):
+    if path == "genl":
+        yield "netlink dumps", genl_dumps()
+    elif path.startswith("pid:"):
+        yield from proc_mem(int(path[4:]))
+    elif os.path.isdir(path):
+        for root, _, files in os.walk(path):
+            for f in files:
+                try:
+                    with open(os.path.join(root, f), "rb") as fh:
+                        yield os.path.join(root, f), fh.read(1 << 20)
+                except OSError:
+                    pass
+    else:
+        with open(path, "rb") as fh:
+            yield path, fh.read()
+
+
+def search(keys, paths):
+    secrets = []
+    with open(keys) as f:
+        for line in f:
+            name, hexed = line.split()
+            sec = bytes.fromhex(hexed)
+            secrets.append((name, [sec, hexed.encode(), hexed.upper().encode()]))
+    hits, total = 0, 0
+    for path in paths:
+        for where, data in sources(path):
+            total += len(data)
+            for name, forms in secrets:
+                for form in forms:
+                    at = data.find(form)
+                    if at >= 0:
+                        print("%s in %s, offset %#x" % (name, where, at))
+                        hits += 1
+    if not hits:
+        print("clean %d" % total)
+    return hits
+
+
+def main():
+    if sys.argv[1] == "hold":
+        hold(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "search":
+        sys.exit(1 if search(sys.argv[2], sys.argv[3:]) else 0)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
