@@ -19,6 +19,7 @@
  *   KHTTPS_FUZZ_SEED  seed (default: time); printed so a failure replays
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -401,15 +402,23 @@ static int damage(struct msgbuf *m)
 	return 1;
 }
 
+/*
+ * A client that sends one whole handshake record (an empty ClientHello):
+ * the kernel hands a connection to the workers only once that is in.
+ */
 static void client_connect(struct fuzz *f)
 {
+	static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00 };
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(FUZZ_PORT),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct pollfd p = { .fd = s, .events = POLLOUT };
 
 	if (s < 0)
 		return;
-	connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 ||
+	    (errno == EINPROGRESS && poll(&p, 1, 1000) == 1))
+		send(s, hello, sizeof(hello), MSG_NOSIGNAL);
 	if (f->nclients == FUZZ_CLIENTS) {
 		close(f->clients[0]);
 		memmove(f->clients, f->clients + 1, sizeof(int) * (FUZZ_CLIENTS - 1));
