@@ -36,14 +36,13 @@ import time
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from khttpsnl import Genl
+from tlsbio import GET, BioClient, client_context, client_hello, hkdf_label, key_log, \
+    read_to_end
 
 CT_CCS, CT_ALERT, CT_HANDSHAKE, CT_DATA, CT_HEARTBEAT = 20, 21, 22, 23, 24
 MAX_PLAIN = 1 << 14
-GET = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
-HELLO = b"hello from the backend\n"
 
 # RFC 8446 6 and the IANA registry: every alert description TLS 1.3 knows.
 ALERTS = {
@@ -77,50 +76,16 @@ class Outcome:
         return s + (" after %d bytes" % len(self.data) if self.data else "")
 
 
-def hkdf_label(secret, label, length, algo):
-    full = b"tls13 " + label
-    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
-    return HKDFExpand(algo, length, info).derive(secret)
-
-
-class Conn:
+class Conn(BioClient):
     """A TLS 1.3 client whose records after the handshake are its own."""
 
     def __init__(self, host, port):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
-        ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
-        ctx.keylog_filename = KEYLOG
-        self.raw = socket.create_connection((host, port), timeout=60)
-        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        self.obj = ctx.wrap_bio(self.inc, self.out)
-        hello = None
-        while True:
-            try:
-                self.obj.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                pending = self.out.read()
-                if hello is None:
-                    hello = pending
-                self.raw.sendall(pending)
-                chunk = self.raw.recv(65536)
-                if not chunk:
-                    raise ConnectionError("EOF during the handshake")
-                self.inc.write(chunk)
-        self.raw.sendall(self.out.read())
-        self.keys(hello[11:43].hex())
+        super().__init__(host, port, client_context(ssl.TLSVersion.TLSv1_3, KEYLOG))
+        self.keys()
         self.seq = 0
 
-    def keys(self, client_random):
-        secret = None
-        with open(KEYLOG) as f:
-            for line in f:
-                w = line.split()
-                if len(w) == 3 and w[0] == "CLIENT_TRAFFIC_SECRET_0" and w[1] == client_random:
-                    secret = bytes.fromhex(w[2])
+    def keys(self):
+        secret = key_log(KEYLOG, self.client_random).get("CLIENT_TRAFFIC_SECRET_0")
         if secret is None:
             raise RuntimeError("no traffic secret in the key log")
         name, _version, bits = self.obj.cipher()
@@ -142,18 +107,7 @@ class Conn:
 
     def outcome(self, secs=30):
         """Read until the server ends the connection (or @secs pass)."""
-        got, kind = b"", "eof"
-        self.raw.settimeout(secs)
-        try:
-            while True:
-                chunk = self.raw.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
-        except socket.timeout:
-            kind = "timeout"
-        except ConnectionResetError:
-            kind = "reset"
+        got, kind = read_to_end(self.raw, secs)
         self.inc.write(got)
         if kind != "timeout":
             self.inc.write_eof()
@@ -171,54 +125,10 @@ class Conn:
                 return Outcome("alert", data, e.reason.split("ALERT_", 1)[1].lower())
             return Outcome(kind, data)
 
-    def read_hello(self, secs=30):
-        """Read one /hello response through the ssl object."""
-        data, end = b"", time.time() + secs
-        self.raw.settimeout(secs)
-        while not data.endswith(HELLO) and time.time() < end:
-            try:
-                data += self.obj.read(65536)
-                continue
-            except ssl.SSLWantReadError:
-                pass
-            chunk = self.raw.recv(65536)
-            if not chunk:
-                break
-            self.inc.write(chunk)
-        return data.endswith(HELLO)
-
-    def close(self):
-        self.raw.close()
-
-
-def client_hello(host, port):
-    """The first flight of a real TLS 1.3 client (a ClientHello record)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
-
 
 def raw_outcome(s, secs=30):
     """After raw bytes: the alert the server sent, if any, and how it ended."""
-    got, kind = b"", "eof"
-    s.settimeout(secs)
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-    except socket.timeout:
-        kind = "timeout"
-    except ConnectionResetError:
-        kind = "reset"
+    got, kind = read_to_end(s, secs)
     s.close()
     if len(got) >= 7 and got[0] == CT_ALERT:
         return Outcome("alert", alert=ALERTS.get(got[6], str(got[6])))
@@ -271,7 +181,7 @@ def truncated_then_fin(c):
 
 
 def post_handshake_hello(c):
-    hello = client_hello("127.0.0.1", 9)  # only builds one; nothing is sent to port 9
+    hello = client_hello("localhost")
     c.send(c.seal(CT_HANDSHAKE, hello[5:]))
 
 
@@ -357,7 +267,7 @@ def expect(o, want):
 # --- attacks before the handshake, raw bytes ---
 
 def hello_fuzzed(host, port, rng):
-    rec = bytearray(client_hello(host, port))
+    rec = bytearray(client_hello("localhost"))
     for _ in range(rng.randint(1, 8)):
         i = rng.randrange(5, len(rec))
         rec[i] = rng.randrange(256)
@@ -365,7 +275,7 @@ def hello_fuzzed(host, port, rng):
 
 
 def hello_cut(host, port):
-    rec = bytearray(client_hello(host, port))
+    rec = bytearray(client_hello("localhost"))
     rec[6:9] = (len(rec) - 9 - 40).to_bytes(3, "big")  # ends inside the extensions
     return bytes(rec)
 
@@ -487,7 +397,7 @@ def loop(host, port, secs):
 
 
 def slow(host, port, conns, secs):
-    socks, hello = [], client_hello(host, port)
+    socks, hello = [], client_hello("localhost")
     for i in range(conns):
         if i % 2:
             c = Conn(host, port)

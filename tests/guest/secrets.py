@@ -20,26 +20,15 @@
 import hashlib
 import hmac
 import os
-import socket
 import ssl
-import struct
 import sys
 import tempfile
 import time
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from khttpsnl import Genl
-
-GET = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
-HELLO = b"hello from the backend\n"
-
-
-def hkdf_label(secret, label, length, algo):
-    full = b"tls13 " + label
-    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
-    return HKDFExpand(algo, length, info).derive(secret)
+from tlsbio import GET, BioClient, client_context, hkdf_label, key_log
 
 
 def prf12(md, secret, label, seed, n):
@@ -51,61 +40,23 @@ def prf12(md, secret, label, seed, n):
     return out[:n]
 
 
-class Client:
-    def __init__(self, host, port, version, keylog):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.minimum_version = ctx.maximum_version = version
-        if version == ssl.TLSVersion.TLSv1_2:
-            ctx.set_ciphers("ECDHE+AESGCM")
-        ctx.keylog_filename = keylog
-        self.raw = socket.create_connection((host, port), timeout=60)
-        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        self.obj = ctx.wrap_bio(self.inc, self.out)
-        sent, got = b"", b""
-        while True:
-            try:
-                self.obj.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                data = self.out.read()
-                sent += data
-                self.raw.sendall(data)
-                chunk = self.raw.recv(65536)
-                if not chunk:
-                    raise ConnectionError("EOF during the handshake")
-                got += chunk
-                self.inc.write(chunk)
-        self.raw.sendall(self.out.read())
-        self.client_random = sent[11:43]
-        self.server_random = got[11:43]  # the ServerHello opens the server's flight
+def client(host, port, version, keylog):
+    ctx = client_context(version, keylog)
+    if version == ssl.TLSVersion.TLSv1_2:
+        ctx.set_ciphers("ECDHE+AESGCM")
+    return BioClient(host, port, ctx)
 
-    def get_hello(self):
-        self.obj.write(GET)
-        self.raw.sendall(self.out.read())
-        data = b""
-        while not data.endswith(HELLO):
-            try:
-                data += self.obj.read(65536)
-                continue
-            except ssl.SSLWantReadError:
-                pass
-            chunk = self.raw.recv(65536)
-            if not chunk:
-                raise ConnectionError("EOF before the response")
-            self.inc.write(chunk)
+
+def get_hello(c):
+    c.obj.write(GET)
+    c.raw.sendall(c.out.read())
+    if not c.read_hello():
+        raise ConnectionError("no response")
 
 
 def secrets_of(c, keylog):
     """The secrets of connection @c, from the key log: [(name, bytes)]."""
-    rnd = c.client_random.hex()
-    log = {}
-    with open(keylog) as f:
-        for line in f:
-            w = line.split()
-            if len(w) == 3 and w[1] == rnd:
-                log[w[0]] = bytes.fromhex(w[2])
+    log = key_log(keylog, c.client_random)
     name, version, bits = c.obj.cipher()
     keylen = bits // 8
     out = []
@@ -130,11 +81,11 @@ def secrets_of(c, keylog):
 def hold(host, port, path, marker):
     keylog = tempfile.NamedTemporaryFile(prefix="secrets-keylog.", delete=False).name
     try:
-        conns = [Client(host, port, v, keylog)
+        conns = [client(host, port, v, keylog)
                  for v in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2)]
         with open(path, "w") as f:
             for c in conns:
-                c.get_hello()
+                get_hello(c)
                 for name, sec in secrets_of(c, keylog):
                     f.write("%s %s\n" % (name.replace(" ", "_"), sec.hex()))
     finally:
@@ -144,7 +95,7 @@ def hold(host, port, path, marker):
     while not os.path.exists(marker) and time.time() < end:
         time.sleep(0.2)
     for c in conns:
-        c.get_hello()
+        get_hello(c)
     print("ok", flush=True)
 
 

@@ -53,17 +53,7 @@ import ssl
 import sys
 import time
 
-HELLO = b"hello from the backend\n"
-
-
-def context():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    # A TCP end without close_notify must raise (see ragged()), whatever a
-    # system openssl.cnf says (the guest's turns this option on).
-    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
-    return ctx
+from tlsbio import HELLO, BioClient, client_context, client_hello
 
 
 def ragged(e):
@@ -79,7 +69,7 @@ def fail(msg):
 
 def connect(host, port):
     raw = socket.create_connection((host, port), timeout=30)
-    return context().wrap_socket(raw, suppress_ragged_eofs=False)
+    return client_context().wrap_socket(raw, suppress_ragged_eofs=False)
 
 
 def read_until(s, done, what):
@@ -147,20 +137,11 @@ def echo_close(host, port):
 
 
 def bad_mac(host, port):
-    raw = socket.create_connection((host, port), timeout=30)
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = context().wrap_bio(inc, out)
-    while True:
-        try:
-            obj.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            raw.sendall(out.read())
-            chunk = raw.recv(65536)
-            if not chunk:
-                fail("EOF during the handshake")
-            inc.write(chunk)
-    raw.sendall(out.read())
+    try:
+        c = BioClient(host, port, client_context())
+    except ConnectionError as e:
+        fail(str(e))
+    raw, inc, out, obj = c.raw, c.inc, c.out, c.obj
     obj.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
     rec = bytearray(out.read())
     rec[-1] ^= 0x01  # the last byte of the tag
@@ -205,7 +186,7 @@ async def one(host, port, reqs, ctx):
 
 
 async def pipeline(host, port, conns, reqs):
-    ctx = context()
+    ctx = client_context()
     results = await asyncio.gather(*(one(host, port, reqs, ctx) for _ in range(conns)),
                                    return_exceptions=True)
     bad = [r for r in results if isinstance(r, BaseException)]
@@ -245,12 +226,7 @@ def stall(host, port, conns, secs):
     The kernel hands a connection to a worker once its first record is in,
     so each one holds a worker, waiting for our second flight.
     """
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    try:
-        context().wrap_bio(inc, out).do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = out.read()
+    hello = client_hello()
     socks = []
     for _ in range(conns):
         s = socket.create_connection((host, port), timeout=30)
@@ -278,7 +254,7 @@ def slow_read(host, port, n):
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     raw.settimeout(120)
     raw.connect((host, port))
-    s = context().wrap_socket(raw, suppress_ragged_eofs=False)
+    s = client_context().wrap_socket(raw, suppress_ragged_eofs=False)
     s.sendall(b"GET /drip/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
     time.sleep(3)
     data = read_until(s, lambda d: b"\r\n\r\n" in d, "the header")
@@ -310,7 +286,7 @@ def kernel_idle(limit=30):
 
 
 def sessions(host, port, version, plan):
-    ctx = context()
+    ctx = client_context()
     if version == "1.2id":
         ctx.options |= ssl.OP_NO_TICKET  # resume by session id
     v = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
