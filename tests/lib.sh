@@ -2,7 +2,7 @@
 # TAP 13 helpers for shell tests: source this, then call t_* and end with t_done.
 #   t_ok NAME / t_fail NAME WHY / t_skip NAME WHY
 #   t_check NAME CMD...      ok when CMD exits 0 (its output is shown on failure)
-#   t_log MSG                a diagnostic line
+#   t_log MSG                a diagnostic line ("step: ..." lines timed)
 #   t_wait SEC CMD...        retry CMD every 0.1 s until it succeeds, at most SEC s
 #   t_listening ADDR:PORT    true when a TCP socket listens there (ss -ltn)
 #   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
@@ -16,7 +16,13 @@ KHTTPSCTL=$T_BUILD/khttpsctl
 KHTTPSD=$T_BUILD/khttpsd
 echo "TAP version 13"
 
-t_log() { echo "# $*"; }
+# A "step:" line carries the seconds since the test began: where time goes.
+t_log() {
+	case $* in
+	step:*) echo "# [${SECONDS}s] $*" ;;
+	*) echo "# $*" ;;
+	esac
+}
 t_ok() { T_N=$((T_N + 1)); echo "ok $T_N $1"; }
 t_fail() {
 	T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1))
@@ -48,10 +54,12 @@ t_scratch() {
 	trap t__cleanup EXIT
 }
 t__cleanup() {
-	local p
+	local p start=$SECONDS
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	if declare -F t_cleanup > /dev/null; then t_cleanup; fi
 	rm -rf "$dir"
+	# Time lost here is easy to miss: say so.
+	[ $((SECONDS - start)) -lt 3 ] || echo "# cleanup took $((SECONDS - start))s"
 }
 # backend.py (plain HTTP) on 127.0.0.1:8080 serving $dir/root, until the test ends.
 t_backend() {

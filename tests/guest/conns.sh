@@ -133,8 +133,10 @@ t_check "binding set maxconns none" "$KHTTPSCTL" binding set 127.0.0.1:8443 maxc
 	t_ok "maxconns none clears the limit"
 t_check "host binding with maxconns 1" "$KHTTPSCTL" binding add www.example.test:8447 \
 	cert "$dir/cert.pem" key "$dir/key.pem" backend 127.0.0.1:8080 maxconns 1
-sleep 120 2> /dev/null < /dev/null | timeout 150 openssl s_client -connect 127.0.0.1:8447 -servername www.example.test \
-	> "$dir/sclient.out" 2>&1 &
+# -ign_eof holds the connection with stdin at EOF (a "sleep | s_client"
+# pipeline would keep the test's cleanup waiting for the sleep).
+timeout 150 openssl s_client -ign_eof -connect 127.0.0.1:8447 -servername www.example.test \
+	< /dev/null > "$dir/sclient.out" 2>&1 &
 sclient=$!
 pids+=($sclient)
 t_wait 60 grep -q '^New, ' "$dir/sclient.out"

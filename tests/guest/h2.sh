@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # HTTP/2 passes through: a binding whose ALPN list offers h2 relays the
 # client's HTTP/2 to a backend that speaks it.  The kernel relays bytes,
 # whatever the protocol; the backend is nghttpd in cleartext with prior

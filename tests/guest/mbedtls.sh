@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # The second handshake engine, mbedTLS 2.28 (TLS 1.2 only): "engine mbedtls"
 # per binding and "khttpsd --engine mbedtls" for the whole daemon, with the
 # TLS 1.2 matrix the OpenSSL engine passes: every kTLS suite with ECDSA and

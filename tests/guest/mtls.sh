@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # Client certificates per binding (clientcert off|request|require, ca, crl),
 # negotiated in the first handshake for TLS 1.2 and 1.3: a verified client
 # is served; a missing, untrusted, expired or revoked certificate fails with

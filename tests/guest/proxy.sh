@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # Forward mode with "proxy v2": the kernel sends the backend a PROXY protocol
 # v2 header before the client's first byte.  A strict parser (pp2backend.py)
 # checks the addresses, SNI, ALPN, TLS version and cipher and the verified

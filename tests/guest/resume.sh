@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # Session resumption: TLS 1.3 and 1.2 tickets sealed with keys from one file
 # that all workers share, kept across a daemon restart and rotated on a
 # schedule; resumed handshakes counted; "resume off" per binding; a new

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # Key material stays where it is used.  Two live connections (TLS 1.3 and
 # 1.2) whose secrets the client derives from its key log: traffic secrets,
 # master secret, write keys and IVs.  None of them, raw or hex, is in the

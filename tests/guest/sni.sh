@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # The HTTP.SYS binding model: host (SNI) bindings and wildcards sharing one
 # port, a central certificate store, address bindings as the fallback, and
 # unrecognized_name when nothing matches.  Which binding served a handshake

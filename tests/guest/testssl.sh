@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# khttps-test: shared
 # testssl.sh against a forward binding with the default policy: no protocol
 # below TLS 1.2, no weak cipher category (NULL, anonymous, export, low,
 # 3DES/IDEA, obsolete CBC), no client-initiated renegotiation.  About
