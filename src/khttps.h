@@ -340,6 +340,8 @@ void khttps_stat_inc(struct khttps_net *kn, struct khttps_binding *kb, int stat)
 void khttps_stat_dec(struct khttps_net *kn, struct khttps_binding *kb, int stat);
 void khttps_stat_add(struct khttps_net *kn, struct khttps_binding *kb, int stat, u64 n);
 void khttps_conn_bytes(struct khttps_conn *kc, int stat, u64 n);
+int khttps_conn_cache_init(void);
+void khttps_conn_cache_exit(void);
 void khttps_conn_idle_init(struct khttps_net *kn);
 u32 khttps_policy_max_conns(const struct nlattr *policy);
 bool khttps_binding_full(const struct khttps_binding *kb);

@@ -165,9 +165,14 @@ static int __init khttps_init(void)
 		pr_warn("could not load the tls module (%d): TLS offload will fail until it is loaded\n",
 			err);
 
+	err = khttps_conn_cache_init();
+	if (err)
+		return err;
 	khttps_wq = alloc_workqueue("khttps", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!khttps_wq)
-		return -ENOMEM;
+	if (!khttps_wq) {
+		err = -ENOMEM;
+		goto err_wq;
+	}
 	err = register_pernet_subsys(&khttps_net_ops);
 	if (err)
 		goto err_pernet;
@@ -187,6 +192,8 @@ err_netlink:
 	unregister_pernet_subsys(&khttps_net_ops);
 err_pernet:
 	destroy_workqueue(khttps_wq);
+err_wq:
+	khttps_conn_cache_exit();
 	return err;
 }
 
@@ -201,6 +208,7 @@ static void __exit khttps_exit(void)
 	khttps_netlink_exit();
 	unregister_pernet_subsys(&khttps_net_ops);
 	destroy_workqueue(khttps_wq);
+	khttps_conn_cache_exit();
 	pr_info("unloaded\n");
 }
 

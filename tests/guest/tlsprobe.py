@@ -30,6 +30,13 @@
       CONNS connections that send a ClientHello and no more (a handshake
       stuck in the daemon); prints "stalled CONNS", then
       waits up to SECS for the server to close them and prints "ended N".
+  tlsprobe.py flood HOST PORT CONNS SECS
+      CONNS connections opened at once, each sending a ClientHello and
+      never its second flight.  Prints "refused R answered A open O
+      slowest_refusal_ms T": R closed by the server before it sent a byte,
+      A got the server's first flight (a worker took the handshake), O
+      neither within SECS; T the longest time from connect to a refusal.
+      Holds the answered ones until SECS are up.
 
   tlsprobe.py sessions HOST PORT VERSION PLAN
       One connection per letter of PLAN, each offering the session the
@@ -249,6 +256,55 @@ def stall(host, port, conns, secs):
     print("ended", ended)
 
 
+def flood(host, port, conns, secs):
+    """Many handshakes at once, none finished: how the server turns them away."""
+    import selectors
+    hello = client_hello()
+    sel = selectors.DefaultSelector()
+    started = {}
+    for _ in range(conns):
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        sel.register(s, selectors.EVENT_WRITE)
+        started[s] = time.monotonic()
+    refused = answered = 0
+    slowest = 0.0
+    held = []
+    end = time.monotonic() + secs
+    while len(sel.get_map()) and time.monotonic() < end:
+        for key, events in sel.select(timeout=0.2):
+            s = key.fileobj
+            if events & selectors.EVENT_WRITE:
+                try:
+                    if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                        s.send(hello)  # a few hundred bytes: one segment
+                        sel.modify(s, selectors.EVENT_READ)
+                        continue
+                except OSError:
+                    pass
+                data = b""
+            else:
+                try:
+                    data = s.recv(65536)
+                except OSError:
+                    data = b""
+            sel.unregister(s)
+            if data:
+                answered += 1
+                held.append(s)
+            else:
+                refused += 1
+                slowest = max(slowest, time.monotonic() - started[s])
+                s.close()
+    still = len(sel.get_map())
+    time.sleep(max(0, end - time.monotonic()))
+    for s in held + [k.fileobj for k in list(sel.get_map().values())]:
+        s.close()
+    print("refused %d answered %d open %d slowest_refusal_ms %d"
+          % (refused, answered, still, slowest * 1000))
+
+
 def slow_read(host, port, n):
     raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -330,6 +386,8 @@ def main():
         hold(host, port, int(sys.argv[4]), sys.argv[5])
     elif cmd == "stall":
         stall(host, port, int(sys.argv[4]), float(sys.argv[5]))
+    elif cmd == "flood":
+        flood(host, port, int(sys.argv[4]), float(sys.argv[5]))
     elif cmd == "sessions":
         sessions(host, port, sys.argv[4], sys.argv[5])
     else:
