@@ -3,6 +3,8 @@
 # make            khttps.ko (out of tree, against KDIR) and all user space
 # make check      install what is missing, build, run host unit tests, then
 #                 the guest suite under QEMU; last line "N passed, N failed, N skipped"
+# make check-debug  the guest suite on a KASAN, lockdep and kmemleak kernel
+#                 built once from linux-source-6.12 (hours under TCG; not in CI)
 # make bench      khttps against nginx, HAProxy and stunnel in one guest run:
 #                 bench/results/results.md and results.png (about 40 min under TCG)
 # make W=1 / C=1  extra warnings / sparse for the module (passed to Kbuild)
@@ -51,18 +53,22 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRC))
 FIXTURE_SRC := $(wildcard tests/unit/fixtures/*.c)
 FIXTURE_BINS := $(patsubst tests/unit/fixtures/%.c,$(B)/tests/unit-fixtures/%,$(FIXTURE_SRC))
 
-.PHONY: all module userspace tests check check-host check-guest deps clean help demo bench \
+.PHONY: all module userspace tests check check-host check-guest check-debug deps clean help demo bench \
 	install install-module install-user dkms-src
 all: module userspace
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	scripts/deps
 
 module:
 	@test -n "$(GUEST_KREL)" -o "$(origin KDIR)" != file || { KVER='$(KVER)' scripts/kver; exit 1; }
+	@# Kbuild would keep objects built against another kernel's headers.
+	@if [ -f khttps.ko ] && [ "$$(modinfo -F vermagic khttps.ko | cut -d' ' -f1)" != "$(KREL)" ]; then \
+		echo "module: khttps.ko is for another kernel; rebuilding for $(KREL)"; \
+		$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 userspace: pkgcheck $(PROGS)
@@ -130,6 +136,9 @@ check-host: tests
 
 check-guest: all tests
 	scripts/check --guest-only
+
+check-debug:
+	scripts/check --debug-kernel
 
 # Installation.  The module goes to the kernel KDIR was configured for (its
 # UTS_RELEASE, what uname -r says: Debian's 6.1 headers have the upstream

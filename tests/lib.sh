@@ -5,6 +5,7 @@
 #   t_log MSG                a diagnostic line ("step: ..." lines timed)
 #   t_wait SEC CMD...        retry CMD every 0.1 s until it succeeds, at most SEC s
 #   t_listening ADDR:PORT    true when a TCP socket listens there (ss -ltn)
+#   t_slab_shrink [PREFIX]   on KASAN, shrink slab caches (empties the quarantine) before counting
 #   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
 #   t_backend                backend.py on 127.0.0.1:8080, files from $dir/root
 # Tests print their plan at the end (TAP allows it), so counts need no upkeep.
@@ -67,6 +68,18 @@ t_backend() {
 	python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" > "$dir/backend.log" 2>&1 &
 	pids+=($!)
 	t_wait 30 t_listening 127.0.0.1:8080 || t_log "backend not listening"
+}
+# On a KASAN kernel, shrink the slab caches whose name starts with PREFIX
+# (all without one) before counting their objects: freed objects wait in a
+# quarantine and still count as active until their cache is shrunk.
+t_slab_shrink() {
+	local f
+	[ -n "${T_KASAN:-}" ] || T_KASAN=$(grep -qw kasan_quarantine_put /proc/kallsyms && echo y || echo n)
+	[ "$T_KASAN" = y ] || return 0
+	for f in /sys/kernel/slab/"${1:-}"*/shrink; do
+		[ -w "$f" ] && echo 1 > "$f" 2>/dev/null
+	done
+	return 0
 }
 t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {

@@ -15,6 +15,7 @@ CYCLES=20
 # drain and its grace period pass (shrinkers drain it too) before a snapshot.
 slab_snapshot() {
 	sleep 6; echo 2 > /proc/sys/vm/drop_caches; sleep 1
+	t_slab_shrink
 	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
 }
 loaded() { [ -d /sys/module/khttps ]; }
