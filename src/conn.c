@@ -583,10 +583,14 @@ static unsigned long khttps_conn_idle_period(void)
 }
 
 /*
- * While forward-mode connections are open: close those that moved no
- * plaintext either way for idle_timeout_ms (read each round, so a change
+ * While forward-mode connections are open or connections wait in accept
+ * queues: close those that moved no plaintext either way, or that no
+ * application took, for idle_timeout_ms (read each round, so a change
  * applies to open connections too; 0 closes none).  A connection goes
- * between idle_timeout_ms and a quarter more after its last byte.
+ * between idle_timeout_ms and a quarter more after its last byte or its
+ * queueing.  Without the second, a queue nobody reads (its application
+ * gone, its binding deleted) would keep its connections, and their kTLS
+ * state, until the namespace or the module goes.
  */
 static void khttps_conn_idle_sweep(struct work_struct *work)
 {
@@ -597,15 +601,16 @@ static void khttps_conn_idle_sweep(struct work_struct *work)
 	struct khttps_conn *kc;
 	unsigned int batch = 0;
 	unsigned long id;
-	bool relays = false;
+	bool watched = false;
 
 	mutex_lock(&kn->kn_lock);
 	xa_for_each(&kn->kn_conns, id, kc) {
-		if (kc->kc_state == KHTTPS_CONN_ESTABLISHED && kc->kc_relay) {
+		if (kc->kc_state == KHTTPS_CONN_ESTABLISHED &&
+		    (kc->kc_relay || !list_empty(&kc->kc_qlist))) {
 			if (ms && time_after(jiffies, READ_ONCE(kc->kc_last) + limit))
 				khttps_conn_close(kc, KHTTPS_STAT_IDLE_TIMEOUTS);
 			else
-				relays = true;
+				watched = true;
 		}
 		/* Many connections: let accepts and handshakes in now and then.
 		 * xa_for_each() goes on from id, whatever changed meanwhile. */
@@ -615,7 +620,7 @@ static void khttps_conn_idle_sweep(struct work_struct *work)
 			mutex_lock(&kn->kn_lock);
 		}
 	}
-	if (relays && !kn->kn_dying)
+	if (watched && !kn->kn_dying)
 		queue_delayed_work(khttps_wq, &kn->kn_idle_work, khttps_conn_idle_period());
 	mutex_unlock(&kn->kn_lock);
 }
@@ -630,7 +635,8 @@ void khttps_conn_idle_init(struct khttps_net *kn)
 }
 
 /**
- * khttps_conn_idle_arm() - a forward connection started: make sure the sweep runs
+ * khttps_conn_idle_arm() - a forward connection started, or one was queued:
+ * make sure the sweep runs
  * @kn: the namespace
  *
  * Context: kn_lock held.

@@ -226,7 +226,7 @@ struct khttps_conn {
 	u64 kc_start;			/* accepted, boottime ns */
 	atomic64_t kc_bytes_in;		/* plaintext from the client */
 	atomic64_t kc_bytes_out;	/* and to it */
-	unsigned long kc_last;		/* jiffies of the last plaintext, forward mode */
+	unsigned long kc_last;		/* jiffies of the last plaintext (forward mode) or of queueing */
 };
 
 /* Not established yet: waiting for its ClientHello, a worker, or in its handshake. */

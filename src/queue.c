@@ -173,6 +173,9 @@ int khttps_queue_ready(struct khttps_conn *kc)
 		return -ENOSPC;
 	list_add_tail(&kc->kc_qlist, &q->q_ready);
 	q->q_nready++;
+	/* Untaken for idle_timeout_ms, it is closed (khttps_conn_idle_sweep). */
+	WRITE_ONCE(kc->kc_last, jiffies);
+	khttps_conn_idle_arm(kc->kc_kn);
 	khttps_stat_inc(kc->kc_kn, kc->kc_binding, KHTTPS_STAT_QUEUED);
 	wake_up_interruptible_poll(&q->q_wait, EPOLLIN | EPOLLRDNORM);
 	return 0;

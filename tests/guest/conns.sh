@@ -150,22 +150,24 @@ out=$(curl -sSk --max-time 30 https://www.example.test:8447/hello \
 kill $sclient 2>/dev/null
 "$KHTTPSCTL" binding del www.example.test:8447 > /dev/null
 
-t_log "step: idle_timeout_ms closes a silent forward connection, counted"
-# The queued connection stays (nobody takes it); the relayed ones end.
+t_log "step: idle_timeout_ms closes a silent forward connection and an untaken queued one, counted"
+# The relayed connections end; the queued one (its client gone, nobody
+# takes it) waits in its queue.
 t_wait 60 eval '[ "$(relays)" = 0 ]'
-i0=$("$KHTTPSCTL" --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["idle_timeouts"])')
+stat() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+i0=$(stat idle_timeouts) q0=$(stat queued)
 echo 2000 > $params/idle_timeout_ms
 python3 "$probe" hold 127.0.0.1 8443 1 "$dir/go2" > "$dir/hold2.out" 2>&1 &
 hold2=$!
 pids+=($hold2)
 t_wait 120 grep -q '^ready' "$dir/hold2.out"
-t_wait 30 eval '[ "$(relays)" = 0 ]' && gone=1 || gone=
-i1=$("$KHTTPSCTL" --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["idle_timeouts"])')
+t_wait 40 eval '[ "$(relays)" = 0 ] && [ "$(stat queued)" = 0 ]' && gone=1 || gone=
+i1=$(stat idle_timeouts)
 echo 120000 > $params/idle_timeout_ms
 touch "$dir/go2"
 wait $hold2
-[ -n "$gone" ] && [ "$i1" = $((i0 + 1)) ] && ! grep -q '^ok' "$dir/hold2.out" &&
-	t_ok "an idle forward connection is closed after idle_timeout_ms and counted" ||
-	t_fail "an idle forward connection is closed after idle_timeout_ms and counted" \
-		"gone=$gone idle_timeouts $i0 -> $i1; $(cat "$dir/hold2.out")"
+[ -n "$gone" ] && [ "$q0" = 1 ] && [ "$i1" = $((i0 + 2)) ] && ! grep -q '^ok' "$dir/hold2.out" &&
+	t_ok "an idle forward connection and a queued one nobody took are closed after idle_timeout_ms, counted" ||
+	t_fail "an idle forward connection and a queued one nobody took are closed after idle_timeout_ms, counted" \
+		"gone=$gone queued before $q0, idle_timeouts $i0 -> $i1; $(cat "$dir/hold2.out")"
 t_done

@@ -127,7 +127,7 @@ static const char *const prom_help[__KHTTPS_STAT_MAX] = {
 	[KHTTPS_STAT_SESSIONS_CLEAN] = "Connections that ended cleanly under the close_notify policy",
 	[KHTTPS_STAT_SESSIONS_UNCLEAN] = "Connections that ended without close_notify under the policy",
 	[KHTTPS_STAT_SESSIONS_REFUSED] = "Resumptions refused under the close_notify policy",
-	[KHTTPS_STAT_IDLE_TIMEOUTS] = "Forward mode: connections closed after idle_timeout_ms without data",
+	[KHTTPS_STAT_IDLE_TIMEOUTS] = "Connections closed after idle_timeout_ms without data, or untaken in a queue",
 };
 
 /* One binding's counters, for the Prometheus view. */

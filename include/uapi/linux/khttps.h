@@ -559,8 +559,9 @@ enum khttps_hs_status {
  *	that ended without a clean close, so their session may not be resumed
  * @KHTTPS_STAT_SESSIONS_REFUSED: resumptions refused under the close_notify
  *	policy (a full handshake instead)
- * @KHTTPS_STAT_IDLE_TIMEOUTS: forward mode: connections closed after
- *	idle_timeout_ms without plaintext either way
+ * @KHTTPS_STAT_IDLE_TIMEOUTS: connections closed after idle_timeout_ms
+ *	without plaintext either way (forward mode) or in an accept queue
+ *	that no application took them from (queue mode)
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
