@@ -5,6 +5,7 @@
 #   t_log MSG                a diagnostic line ("step: ..." lines timed)
 #   t_wait SEC CMD...        retry CMD every 0.1 s until it succeeds, at most SEC s
 #   t_listening ADDR:PORT    true when a TCP socket listens there (ss -ltn)
+#   t_slab_exact CACHE       no KFENCE sampling for CACHE, so slabinfo counts all of it
 #   t_slab_shrink [PREFIX]   on KASAN, shrink slab caches (empties the quarantine) before counting
 #   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
 #   t_backend                backend.py on 127.0.0.1:8080, files from $dir/root
@@ -81,6 +82,9 @@ t_slab_shrink() {
 	done
 	return 0
 }
+# Count a slab cache exactly from now on: objects KFENCE samples (the guest
+# boots with it on) come from its own pool and are missing from slabinfo.
+t_slab_exact() { echo 1 > "/sys/kernel/slab/$1/skip_kfence" 2>/dev/null || :; }
 t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {
 	echo "1..$T_N"
