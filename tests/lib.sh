@@ -9,6 +9,10 @@
 #   t_slab_shrink [PREFIX]   on KASAN, shrink slab caches (empties the quarantine) before counting
 #   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
 #   t_backend                backend.py on 127.0.0.1:8080, files from $dir/root
+#   t_cert [DIR]             a self-signed localhost certificate, DIR/cert.pem and key.pem
+#   t_forward_binding ADDR   a forward binding on ADDR with it, to t_backend
+#   t_site ADDR              t_cert, t_backend and t_forward_binding ADDR (checked)
+#   stat_of NAME             the namespace's khttps counter NAME
 # Tests print their plan at the end (TAP allows it), so counts need no upkeep.
 T_N=0
 T_FAILED=0
@@ -63,6 +67,26 @@ t__cleanup() {
 	# Time lost here is easy to miss: say so.
 	[ $((SECONDS - start)) -lt 3 ] || echo "# cleanup took $((SECONDS - start))s"
 }
+# A self-signed P-256 certificate for localhost: DIR/cert.pem and DIR/key.pem
+# (mode 0600, or khttpsd refuses it); DIR is $dir unless given.
+t_cert() {
+	local d=${1:-$dir}
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+		-keyout "$d/key.pem" -out "$d/cert.pem" > /dev/null 2>&1
+	chmod 600 "$d/key.pem"
+}
+# khttpsctl binding add ADDR:PORT with t_cert's certificate, forwarding to t_backend.
+t_forward_binding() {
+	"$KHTTPSCTL" binding add "$1" cert "$dir/cert.pem" key "$dir/key.pem" backend 127.0.0.1:8080
+}
+# The usual start: t_cert, t_backend, and a forward binding on ADDR:PORT (a case).
+t_site() {
+	t_cert
+	t_backend
+	t_check "forward binding" t_forward_binding "$1"
+}
+# A counter of this namespace's khttps statistics (khttpsctl --json stats).
+stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 # backend.py (plain HTTP) on 127.0.0.1:8080 serving $dir/root, until the test ends.
 t_backend() {
 	mkdir -p "$dir/root"

@@ -10,9 +10,7 @@ P=/sys/module/khttps/parameters
 ns=$(stat -L -c %i /proc/self/ns/net)
 t_cleanup() { echo 10000 > $P/handshake_timeout_ms; }
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
+t_cert
 ctl() { "$KHTTPSCTL" "$@" > /dev/null 2>&1; }
 klog() { dmesg | grep -F "khttps: $1" > /dev/null; }
 # Wait out the rate limit's interval so that earlier tests' lines do not count.

@@ -14,7 +14,6 @@ t_scratch closenotify
 B=127.0.0.1:8443
 P=/sys/module/khttps/parameters/close_notify
 t_cleanup() { echo 1 > $P; "$KHTTPSCTL" binding del $B > /dev/null 2>&1; }
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 show_of() {
 	"$KHTTPSCTL" --json binding show |
 		python3 -c "import json,sys; print([b for b in json.load(sys.stdin) if b['bind'] == '$B'][0]['$1'])"

@@ -19,9 +19,7 @@ conns() { "$KHTTPSCTL" --json conns; }
 relays() { conns | grep -o '"phase":"relay"' | wc -l; }
 
 t_log "step: certificate, backend, a forward and a queue binding, daemon"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
+t_cert
 t_backend
 "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$dir/cert.pem" key "$dir/key.pem" \
 	backend 127.0.0.1:8080 > /dev/null 2>&1
@@ -154,15 +152,14 @@ t_log "step: idle_timeout_ms closes a silent forward connection and an untaken q
 # The relayed connections end; the queued one (its client gone, nobody
 # takes it) waits in its queue.
 t_wait 60 eval '[ "$(relays)" = 0 ]'
-stat() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-i0=$(stat idle_timeouts) q0=$(stat queued)
+i0=$(stat_of idle_timeouts) q0=$(stat_of queued)
 echo 2000 > $params/idle_timeout_ms
 python3 "$probe" hold 127.0.0.1 8443 1 "$dir/go2" > "$dir/hold2.out" 2>&1 &
 hold2=$!
 pids+=($hold2)
 t_wait 120 grep -q '^ready' "$dir/hold2.out"
-t_wait 40 eval '[ "$(relays)" = 0 ] && [ "$(stat queued)" = 0 ]' && gone=1 || gone=
-i1=$(stat idle_timeouts)
+t_wait 40 eval '[ "$(relays)" = 0 ] && [ "$(stat_of queued)" = 0 ]' && gone=1 || gone=
+i1=$(stat_of idle_timeouts)
 echo 120000 > $params/idle_timeout_ms
 touch "$dir/go2"
 wait $hold2

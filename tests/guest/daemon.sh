@@ -20,7 +20,6 @@ cleanup() {
 trap cleanup EXIT
 # Connections held across the steps stay idle longer than TCG makes sure of.
 echo 0 > /sys/module/khttps/parameters/idle_timeout_ms
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 probe=$T_SRC/tests/guest/tlsprobe.py
 start_daemon() {
 	"$KHTTPSD" -f -w 2 --trust "$dir" >> "$dir/khttpsd.log" 2>&1 &
@@ -37,12 +36,7 @@ kill_daemon() {
 hello() { curl -sSk --max-time 60 https://127.0.0.1:8443/hello 2>&1; }
 
 t_log "step: certificate, backend, forward binding, daemon"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
-t_backend
-t_check "forward binding" "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$dir/cert.pem" \
-	key "$dir/key.pem" backend 127.0.0.1:8080
+t_site 127.0.0.1:8443
 start_daemon
 out=$(hello)
 [ "$out" = "hello from the backend" ] && t_ok "served with the daemon up" ||

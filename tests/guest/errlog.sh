@@ -16,13 +16,10 @@ t_cleanup() {
 		"$KHTTPSCTL" binding del $b > /dev/null 2>&1
 	done
 }
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 probe=$T_SRC/tests/guest/tlsprobe.py
 
 t_log "step: certificate, backend, bindings, daemon with --error-log, monitor"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
+t_cert
 t_backend
 "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$dir/cert.pem" key "$dir/key.pem" \
 	backend 127.0.0.1:8080 tls 1.3 > /dev/null 2>&1

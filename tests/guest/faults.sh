@@ -33,7 +33,6 @@ t_cleanup() {
 }
 # Held connections stay idle longer than TCG makes sure of.
 echo 0 > $params/idle_timeout_ms
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 conn_objs() { t_slab_exact khttps_conn; t_slab_shrink khttps_conn; awk '$1 == "khttps_conn" { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo; }
 tcp_inuse() { awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat; }
 hello() { curl -sSk --max-time 60 https://$B/hello 2>&1; }
@@ -71,16 +70,9 @@ stop_load() {
 	loadpids=()
 }
 load_sum() { cat "$dir"/load.* 2>/dev/null | awk '{ ok += $1; bad += $2 } END { print ok + 0, bad + 0 }'; }
-binding() {
-	"$KHTTPSCTL" binding add $B cert "$dir/cert.pem" key "$dir/key.pem" backend 127.0.0.1:8080
-}
 
 t_log "step: certificate, backend, forward binding, daemon, 8 held connections"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
-t_backend
-t_check "forward binding" binding
+t_site $B
 start_daemon
 t_wait 60 served && t_ok "served" || t_fail "served" "$(hello)"
 t_wait 30 eval '[ "$(stat_of active)" -eq 0 ]'
@@ -192,7 +184,7 @@ for r in $(seq 1 "$UNLOADS"); do
 	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null
 	kill_daemon
 	[ -d /sys/module/khttps ] || insmod "$KO"
-	binding > /dev/null 2>&1
+	t_forward_binding $B > /dev/null 2>&1
 	start_daemon
 	t_wait 60 served && t_wait 30 books "$base_objs" "$base_tcp" && back=$((back + 1))
 done

@@ -18,7 +18,6 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
 
 t_log "step: certificates (ECDSA P-256 and RSA-2048, self-signed)"

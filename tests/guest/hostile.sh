@@ -21,18 +21,12 @@ t_cleanup() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	"$KHTTPSCTL" binding del 127.0.0.1:8443 > /dev/null 2>&1
 }
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 hostile=$T_SRC/tests/guest/hostile.py
 hello() { curl -sSk --max-time 60 https://127.0.0.1:8443/hello 2>&1; }
 idle() { [ "$(stat_of active)" -eq 0 ]; }
 
 t_log "step: certificate, backend, forward binding, daemon"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
-t_backend
-t_check "forward binding" "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$dir/cert.pem" \
-	key "$dir/key.pem" backend 127.0.0.1:8080
+t_site 127.0.0.1:8443
 "$KHTTPSD" -f --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
 dpid=$!
 out=$(hello)

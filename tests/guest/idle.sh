@@ -23,7 +23,6 @@ t_cleanup() {
 	echo 10000 > $params/handshake_timeout_ms
 	echo 120000 > $params/idle_timeout_ms
 }
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 settle() {	# freed objects really freed, page cache out of the way
 	sleep 2
 	sync
@@ -50,9 +49,7 @@ release() { touch "$dir/go"; wait "$holder"; }
 kib() { awk -v b="$1" -v n="$N" 'BEGIN { printf "%.1f", b / n / 1024 }'; }
 
 t_log "step: certificate, queue binding (queue length $N), daemon"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
+t_cert
 t_slab_exact khttps_conn
 echo "$N" > $params/default_queue_len
 echo 60000 > $params/handshake_timeout_ms

@@ -22,7 +22,6 @@ t_cleanup() {
 		"$KHTTPSCTL" binding del $b > /dev/null 2>&1
 	done
 }
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 show_of() {	# BINDING FIELD
 	"$KHTTPSCTL" --json binding show |
 		python3 -c "import json,sys; print([b for b in json.load(sys.stdin) if b['bind'] == '$1'][0]['$2'])"

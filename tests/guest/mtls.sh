@@ -10,7 +10,6 @@ set -u
 B=127.0.0.1:8443
 t_scratch mtls
 t_cleanup() { "$KHTTPSCTL" binding del $B > /dev/null 2>&1; }
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 resumed_on() {
 	"$KHTTPSCTL" --json binding show | python3 -c "import json,sys
 print(next(b['stats']['handshakes_resumed'] for b in json.load(sys.stdin) if b['bind'] == '$1'))"

@@ -14,7 +14,6 @@ t_cleanup() {
 }
 # Connections held across the steps stay idle longer than TCG makes sure of.
 echo 0 > /sys/module/khttps/parameters/idle_timeout_ms
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 sclient() { echo | timeout 30 openssl s_client -connect $B -servername localhost "$@" 2>&1; }
 certfp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
 fp() { sclient | openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2; }

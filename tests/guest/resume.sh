@@ -12,7 +12,6 @@ set -u
 t_scratch resume
 B=127.0.0.1:8443
 t_cleanup() { "$KHTTPSCTL" binding del $B > /dev/null 2>&1; }
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 # One HTTP/1.0 request with s_client: $1 = 1.3 or 1.2, then s_client options.
 # Prints s_client's output; the server closes after the response, so the
 # session tickets (sent after the handshake) are read before s_client ends.

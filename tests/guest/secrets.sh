@@ -22,9 +22,7 @@ t_cleanup() {
 secrets=$T_SRC/tests/guest/secrets.py
 
 t_log "step: certificate, backend, forward binding, daemon (verbose, error log, cores on)"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$dir/key.pem" -out "$dir/cert.pem" > /dev/null 2>&1
-chmod 600 "$dir/key.pem"
+t_cert
 python3 -c '
 import sys
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -32,8 +30,7 @@ k = load_pem_private_key(open(sys.argv[1], "rb").read(), None)
 print("server_private_key", k.private_numbers().private_value.to_bytes(32, "big").hex())
 ' "$dir/key.pem" > "$dir/private.key"
 t_backend
-t_check "forward binding" "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$dir/cert.pem" \
-	key "$dir/key.pem" backend 127.0.0.1:8080
+t_check "forward binding" t_forward_binding 127.0.0.1:8443
 echo "$dir/core.%p" > /proc/sys/kernel/core_pattern
 (ulimit -c unlimited && exec "$KHTTPSD" -f -v -w 2 -l "$dir/error.log" --trust "$dir" \
 	> "$dir/khttpsd.log" 2>&1) &

@@ -19,7 +19,6 @@ for b in json.load(sys.stdin):
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 bstat() {
 	"$KHTTPSCTL" --json binding show | python3 -c "
 import json, sys

@@ -37,9 +37,7 @@ out=$("$KHTTPSCTL" frobnicate 2>&1); rc=$?
 	t_fail "khttpsctl names an unknown command" "rc $rc: $out"
 
 # Bindings added while no khttpsd runs work once one starts: a warning, not an error.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" > /dev/null 2>&1
-chmod 600 "$tmp/key.pem"
+t_cert "$tmp"
 add() { "$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$tmp/cert.pem" key "$tmp/key.pem" backend 127.0.0.1:8080; }
 out=$(add 2>&1); rc=$?
 [ $rc = 0 ] && [[ $out == *"warning: no khttpsd is running"* ]] &&
