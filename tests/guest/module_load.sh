@@ -23,26 +23,49 @@ loaded() { [ -d /sys/module/khttps ]; }
 loaded && rmmod khttps
 # Warm up: first loads allocate caches and sysfs structures for good.
 for _ in 1 2 3; do insmod "$KO" && rmmod khttps; done
-before=$(mktemp); after=$(mktemp)
-trap 'rm -f "$before" "$after"; loaded || insmod "$KO"' EXIT
-slab_snapshot > "$before"
+before=$(mktemp); after=$(mktemp); again=$(mktemp)
+trap 'rm -f "$before" "$after" "$again"; loaded || insmod "$KO"' EXIT
+cycles() {
+	local i
+	for i in $(seq "$CYCLES"); do
+		if ! insmod "$KO" || ! loaded || ! rmmod khttps || loaded; then
+			fails=$((fails + 1))
+			t_log "cycle failed"
+		fi
+	done
+}
+# Caches that grew by >= CYCLES objects from snapshot $1 to $2.
+grown() {
+	join "$1" "$2" | awk -v n="$CYCLES" '$3 - $2 >= n { print $1 }'
+}
 fails=0
-for i in $(seq "$CYCLES"); do
-	if ! insmod "$KO" || ! loaded || ! rmmod khttps || loaded; then
-		fails=$((fails + 1))
-		t_log "cycle $i failed"
-	fi
-done
+slab_snapshot > "$before"
+cycles
 slab_snapshot > "$after"
-[ "$fails" -eq 0 ] && t_ok "$CYCLES load/unload cycles" || t_fail "$CYCLES load/unload cycles" "$fails failed"
 
-# A leak of even one object per cycle shows as growth of >= CYCLES.
-grown=$(join "$before" "$after" | awk -v n="$CYCLES" '$3 - $2 >= n { print $1 ": " $2 " -> " $3 }')
-if [ -z "$grown" ]; then
+# A leak of even one object per cycle shows as growth of >= CYCLES.  Other
+# processes of the guest move shared caches too (maple_node grew by 23 once,
+# a process's address space ending late), so a cache that grew is put to a
+# second batch of cycles: a leak grows again, by as much; noise does not.
+suspects=$(echo $(grown "$before" "$after"))
+if [ -n "$suspects" ]; then
+	t_log "grew in the first $CYCLES cycles: $suspects; $CYCLES more"
+	cycles
+	slab_snapshot > "$again"
+	still=
+	for c in $(grown "$after" "$again"); do
+		case " $suspects " in *" $c "*) still="$still $c" ;; esac
+	done
+	suspects=$still
+fi
+[ "$fails" -eq 0 ] && t_ok "$CYCLES load/unload cycles" || t_fail "$CYCLES load/unload cycles" "$fails failed"
+if [ -z "$suspects" ]; then
 	t_ok "no slab cache grew by one object per cycle"
 else
-	printf '%s\n' "$grown" | sed 's/^/#   /'
-	t_fail "no slab cache grew by one object per cycle"
+	for c in $suspects; do
+		echo "#   $c: $(awk -v c="$c" '$1 == c { print $2 }' "$before") -> $(awk -v c="$c" '$1 == c { print $2 }' "$after") -> $(awk -v c="$c" '$1 == c { print $2 }' "$again")"
+	done
+	t_fail "no slab cache grew by one object per cycle" "twice in a row"
 fi
 
 # The kernel names the parameter it refused (EINVAL from our set handler).
