@@ -3,7 +3,9 @@
 #   t_ok NAME / t_fail NAME WHY / t_skip NAME WHY
 #   t_check NAME CMD...      ok when CMD exits 0 (its output is shown on failure)
 #   t_log MSG                a diagnostic line ("step: ..." lines timed)
-#   t_wait SEC CMD...        retry CMD every 0.1 s until it succeeds, at most SEC s
+#   t_wait SEC CMD...        retry CMD every 0.1 s until it succeeds, at most SEC×T_SLOW s
+#   T_SLOW                   how much slower this kernel is (KHTTPS_SLOW, 10 on debug
+#                            kernels): a time bound a test asserts is multiplied by it
 #   t_listening ADDR:PORT    true when a TCP socket listens there (ss -ltn)
 #   t_slab_exact CACHE       no KFENCE sampling for CACHE, so slabinfo counts all of it
 #   t_slab_shrink [PREFIX]   on KASAN, shrink slab caches (empties the quarantine) before counting
@@ -20,6 +22,7 @@ T_SRC=${KHTTPS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 T_BUILD=$T_SRC/build
 KHTTPSCTL=$T_BUILD/khttpsctl
 KHTTPSD=$T_BUILD/khttpsd
+T_SLOW=${KHTTPS_SLOW:-1}
 echo "TAP version 13"
 
 # A "step:" line carries the seconds since the test began: where time goes.
@@ -46,7 +49,7 @@ t_check() {
 	fi
 }
 t_wait() {
-	local end=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+	local end=$(( $(date +%s%N) + $1 * T_SLOW * 1000000000 )); shift
 	until "$@"; do
 		[ "$(date +%s%N)" -ge "$end" ] && return 1
 		sleep 0.1

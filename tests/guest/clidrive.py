@@ -17,11 +17,12 @@ exit status (or "exit timeout").  Anything before the first response on
 stdout (a client's own chatter) is skipped.
 """
 import hashlib
+import os
 import subprocess
 import sys
 import threading
 
-TIMEOUT = 300
+TIMEOUT = 300 * int(os.environ.get("KHTTPS_SLOW", "1"))  # tests/lib.sh T_SLOW
 
 
 def requests(cmd, args):

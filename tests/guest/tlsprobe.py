@@ -62,6 +62,9 @@ import time
 
 from tlsbio import HELLO, BioClient, client_context, client_hello
 
+# Time bounds scale on slow (debug) kernels: tests/lib.sh T_SLOW.
+SLOW = int(os.environ.get("KHTTPS_SLOW", "1"))
+
 
 def ragged(e):
     """Is @e the TCP end without close_notify (SSLEOFError, or OpenSSL 3's reason)?"""
@@ -75,7 +78,7 @@ def fail(msg):
 
 
 def connect(host, port):
-    raw = socket.create_connection((host, port), timeout=30)
+    raw = socket.create_connection((host, port), timeout=30 * SLOW)
     return client_context().wrap_socket(raw, suppress_ragged_eofs=False)
 
 
@@ -215,7 +218,7 @@ def hold(host, port, conns, marker):
     for s in socks:
         get_hello(s)
     print("ready", conns, flush=True)
-    end = time.time() + 300
+    end = time.time() + 300 * SLOW
     while not os.path.exists(marker):
         if time.time() > end:
             fail("no marker")
@@ -236,7 +239,7 @@ def stall(host, port, conns, secs):
     hello = client_hello()
     socks = []
     for _ in range(conns):
-        s = socket.create_connection((host, port), timeout=30)
+        s = socket.create_connection((host, port), timeout=30 * SLOW)
         s.sendall(hello)
         socks.append(s)
     print("stalled", conns, flush=True)
@@ -308,7 +311,7 @@ def flood(host, port, conns, secs):
 def slow_read(host, port, n):
     raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    raw.settimeout(120)
+    raw.settimeout(120 * SLOW)
     raw.connect((host, port))
     s = client_context().wrap_socket(raw, suppress_ragged_eofs=False)
     s.sendall(b"GET /drip/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
@@ -349,7 +352,7 @@ def sessions(host, port, version, plan):
     ctx.minimum_version = ctx.maximum_version = v
     sess, out = None, []
     for step in plan:
-        raw = socket.create_connection((host, port), timeout=30)
+        raw = socket.create_connection((host, port), timeout=30 * SLOW)
         s = ctx.wrap_socket(raw, session=sess, suppress_ragged_eofs=False)
         word = "R" if s.session_reused else "N"
         if step == "s":
@@ -379,7 +382,7 @@ def main():
         bad_mac(host, port)
     elif cmd == "pipeline":
         asyncio.run(asyncio.wait_for(pipeline(host, port, int(sys.argv[4]), int(sys.argv[5])),
-                                     timeout=600))
+                                     timeout=600 * SLOW))
     elif cmd == "slow-read":
         slow_read(host, port, int(sys.argv[4]))
     elif cmd == "hold":
