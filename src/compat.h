@@ -86,4 +86,9 @@ static inline void khttps_sk_net_refcnt_downgrade(struct sock *sk)
 #define KHTTPS_HAVE_SENDPAGE	0
 #endif
 
+/* Before 6.5 (slub_debug, on in the test guest, keeps caches apart anyway). */
+#ifndef SLAB_NO_MERGE
+#define SLAB_NO_MERGE 0
+#endif
+
 #endif /* _KHTTPS_COMPAT_H */

@@ -117,10 +117,6 @@ bool khttps_binding_full(const struct khttps_binding *kb)
  */
 static struct kmem_cache *khttps_conn_cache;
 
-#ifndef SLAB_NO_MERGE	/* before 6.5 (slub_debug keeps caches apart anyway) */
-#define SLAB_NO_MERGE 0
-#endif
-
 int __init khttps_conn_cache_init(void)
 {
 	khttps_conn_cache = KMEM_CACHE(khttps_conn, SLAB_NO_MERGE);
@@ -284,8 +280,9 @@ static void khttps_conn_hello_work(struct work_struct *work)
  * @sock: the accepted socket; consumed (kept or released)
  *
  * Refuses (closes and counts) the connection when the namespace is at
- * max_connections or max_pending_handshakes.  Otherwise it waits for its
- * ClientHello, then for a worker.
+ * max_connections, its binding at maxconns, its source address at
+ * max_conns_per_source, the namespace at max_pending_handshakes or its
+ * queue full.  Otherwise it waits for its ClientHello, then for a worker.
  *
  * Context: process; takes kn_lock.
  */
@@ -331,11 +328,14 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 		refuse = KHTTPS_STAT_REFUSED_CONNS;
 	else if (kb && khttps_binding_full(kb))
 		refuse = KHTTPS_STAT_REFUSED_CONNS;
+	else if (!khttps_source_admit(kc))
+		refuse = KHTTPS_STAT_REFUSED_SOURCE;
 	else if (kn->kn_npending >= khttps_param(max_pending_handshakes))
 		refuse = KHTTPS_STAT_REFUSED_PENDING;
 	else if (kb && kb->kb_queue && khttps_queue_full(kb))
 		refuse = KHTTPS_STAT_QUEUE_FULL;
 	if (refuse) {
+		khttps_source_release(kc);	/* if a later check refused */
 		mutex_unlock(&kn->kn_lock);
 		if (refuse > 0) {
 			khttps_stat_inc(kn, kb, refuse);
@@ -347,6 +347,7 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 	kc->kc_id = ++kn->kn_next_id;
 	err = xa_insert(&kn->kn_conns, kc->kc_id, kc, GFP_KERNEL);
 	if (err) {
+		khttps_source_release(kc);
 		mutex_unlock(&kn->kn_lock);
 		khttps_conn_put(kc);
 		return;
@@ -489,6 +490,7 @@ void khttps_conn_close(struct khttps_conn *kc, int stat)
 	kc->kc_state = KHTTPS_CONN_CLOSED;
 	xa_erase(&kn->kn_conns, kc->kc_id);
 	kn->kn_nconns--;
+	khttps_source_release(kc);
 	khttps_stat_dec(kn, kc->kc_binding, KHTTPS_STAT_ACTIVE);
 	if (stat)
 		khttps_stat_inc(kn, kc->kc_binding, stat);

@@ -58,6 +58,8 @@
 
 /* Buckets of a namespace's table of cleanly ended sessions (session.c). */
 #define KHTTPS_SESSION_HASH_BITS	11
+/* Buckets of a namespace's count of connections by source (source.c). */
+#define KHTTPS_SOURCE_HASH_BITS		10
 
 struct khttps_stats {
 	atomic64_t st[__KHTTPS_STAT_MAX];
@@ -85,6 +87,9 @@ struct khttps_net {
 	struct list_head kn_session_lru;	/* oldest first */
 	unsigned int kn_nsessions;
 	struct delayed_work kn_idle_work;	/* conn.c: idle forward connections */
+	/* source.c: open connections by source address, under kn_lock */
+	DECLARE_HASHTABLE(kn_sources, KHTTPS_SOURCE_HASH_BITS);
+	u32 kn_source_seed;
 };
 
 /*
@@ -247,6 +252,7 @@ enum khttps_conn_flag {
 	KHTTPS_CF_CLOSE_NOTIFY,	/* close_notify policy on: we send it, the end is judged */
 	KHTTPS_CF_TOKEN,	/* kc_token holds the session's token from DONE */
 	KHTTPS_CF_TRUNCATED,	/* the client ended TCP without close_notify */
+	KHTTPS_CF_SOURCE,	/* counted by its source address (source.c) */
 };
 
 /* A verified client certificate, as DONE named it. */
@@ -279,6 +285,7 @@ struct khttps_params {
 	unsigned int close_notify;
 	unsigned int max_sessions;
 	unsigned int idle_timeout_ms;
+	unsigned int max_conns_per_source;
 };
 extern struct khttps_params khttps_params;
 extern struct workqueue_struct *khttps_wq;
@@ -396,12 +403,19 @@ void khttps_relay_free(struct khttps_conn *kc);
 void khttps_relay_work(struct work_struct *work);
 
 /* session.c */
+int khttps_session_cache_init(void);
+void khttps_session_cache_exit(void);
 s8 khttps_policy_close_notify(const struct nlattr *policy);
 bool khttps_binding_close_notify(const struct khttps_binding *kb);
 void khttps_session_init(struct khttps_net *kn);
 void khttps_session_flush(struct khttps_net *kn);
 void khttps_session_end(struct khttps_net *kn, const u8 *token, bool clean, unsigned int life);
 bool khttps_session_resumable(struct khttps_net *kn, const u8 *token);
+
+/* source.c */
+bool khttps_source_admit(struct khttps_conn *kc);
+void khttps_source_release(struct khttps_conn *kc);
+void khttps_source_init(struct khttps_net *kn);
 
 /* proxy.c */
 u8 *khttps_proxy_v2(const struct khttps_conn *kc, unsigned int *len);

@@ -85,6 +85,8 @@ KHTTPS_UINT_PARAM(close_notify, 0, 1,
 		  "Bindings without their own close_notify policy: 1 sends close_notify and lets a session resume only after a clean end, 0 neither; default 1");
 KHTTPS_UINT_PARAM(idle_timeout_ms, 0, 86400000,
 		  "Forward mode: milliseconds a connection may pass without plaintext either way before it is closed (0: never), default 120000");
+KHTTPS_UINT_PARAM(max_conns_per_source, 0, 4194304,
+		  "Open connections per client address (an IPv6 client's /64) per network namespace (0: no limit), default 0");
 KHTTPS_UINT_PARAM(max_sessions, 0, 4194304,
 		  "Cleanly ended sessions remembered per network namespace for the close_notify policy (oldest dropped first), default 65536");
 
@@ -112,6 +114,7 @@ static int __net_init khttps_net_init(struct net *net)
 	INIT_LIST_HEAD(&kn->kn_queues);
 	xa_init(&kn->kn_conns);
 	khttps_session_init(kn);
+	khttps_source_init(kn);
 	khttps_conn_idle_init(kn);
 	return 0;
 }
@@ -139,6 +142,7 @@ static void __net_exit khttps_net_exit(struct net *net)
 
 	WARN_ON_ONCE(!xa_empty(&kn->kn_conns));
 	WARN_ON_ONCE(!list_empty(&kn->kn_queues));
+	WARN_ON_ONCE(!hash_empty(kn->kn_sources));
 	xa_destroy(&kn->kn_conns);
 	khttps_session_flush(kn);
 	mutex_destroy(&kn->kn_lock);
@@ -168,6 +172,9 @@ static int __init khttps_init(void)
 	err = khttps_conn_cache_init();
 	if (err)
 		return err;
+	err = khttps_session_cache_init();
+	if (err)
+		goto err_session;
 	khttps_wq = alloc_workqueue("khttps", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!khttps_wq) {
 		err = -ENOMEM;
@@ -193,6 +200,8 @@ err_netlink:
 err_pernet:
 	destroy_workqueue(khttps_wq);
 err_wq:
+	khttps_session_cache_exit();
+err_session:
 	khttps_conn_cache_exit();
 	return err;
 }
@@ -208,6 +217,7 @@ static void __exit khttps_exit(void)
 	khttps_netlink_exit();
 	unregister_pernet_subsys(&khttps_net_ops);
 	destroy_workqueue(khttps_wq);
+	khttps_session_cache_exit();
 	khttps_conn_cache_exit();
 	pr_info("unloaded\n");
 }

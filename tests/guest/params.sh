@@ -13,7 +13,8 @@ max_connections 65536 1 4194304
 default_queue_len 128 1 65535
 close_notify 1 0 1
 max_sessions 65536 0 4194304
-idle_timeout_ms 120000 0 86400000"
+idle_timeout_ms 120000 0 86400000
+max_conns_per_source 0 0 4194304"
 
 while read -r name def min max; do
 	f=$P/$name

@@ -15,17 +15,18 @@
       Send "ping", expect "pong", then our close_notify: the server must
       answer with its own.  Prints "ok".
   tlsprobe.py pipeline HOST PORT CONNS REQS
-      CONNS concurrent keep-alive connections, each sending REQS pipelined
-      GET /hello requests in one write and reading every response.
+      CONNS concurrent keep-alive connections (16 handshakes at a time,
+      fewer on a slow kernel; once all are open), each sending REQS pipelined GET /hello requests
+      in one write and reading every response.
       Prints "ok CONNS" when all answered.
   tlsprobe.py slow-read HOST PORT N
       GET /drip/N with a small receive buffer, read nothing for 3 s (the
       data piles up in the server), then read it all and check it is the
       pattern i % 251.  Prints "ok".
-  tlsprobe.py hold HOST PORT CONNS MARKER
-      CONNS keep-alive connections, one GET /hello each; prints "ready
-      CONNS", waits (up to 300 s) until the file MARKER exists, then one
-      more GET /hello on each.  Prints "ok CONNS".
+  tlsprobe.py hold HOST PORT CONNS MARKER [SRC]
+      CONNS keep-alive connections (from address SRC if given), one GET
+      /hello each; prints "ready CONNS", waits (up to 300 s) until the file
+      MARKER exists, then one more GET /hello on each.  Prints "ok CONNS".
   tlsprobe.py stall HOST PORT CONNS SECS
       CONNS connections that send a ClientHello and no more (a handshake
       stuck in the daemon); prints "stalled CONNS", then
@@ -77,8 +78,9 @@ def fail(msg):
     sys.exit(1)
 
 
-def connect(host, port):
-    raw = socket.create_connection((host, port), timeout=30 * SLOW)
+def connect(host, port, src=None):
+    raw = socket.create_connection((host, port), timeout=30 * SLOW,
+                                   source_address=(src, 0) if src else None)
     return client_context().wrap_socket(raw, suppress_ragged_eofs=False)
 
 
@@ -175,8 +177,31 @@ def bad_mac(host, port):
     fail("no bad_record_mac alert (read %d bytes)" % len(got))
 
 
-async def one(host, port, reqs, ctx):
-    reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+HANDSHAKES = max(2, 16 // SLOW)  # pipeline's handshakes in flight at once
+
+
+class Arrivals:
+    """Wait until @n tasks arrived (a task that failed arrives too)."""
+
+    def __init__(self, n):
+        self.left, self.all = n, asyncio.Event()
+
+    def arrive(self):
+        self.left -= 1
+        if self.left == 0:
+            self.all.set()
+
+
+async def one(host, port, reqs, ctx, gate, ready):
+    # Handshakes HANDSHAKES at a time, so none waits for a worker longer
+    # than the kernel's handshake timeout allows (the flood in faults.sh
+    # is the test of that); then every connection is open at once.
+    async with gate:
+        try:
+            reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+        finally:
+            ready.arrive()
+    await ready.all.wait()
     writer.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n" * reqs)
     await writer.drain()
     for _ in range(reqs):
@@ -197,7 +222,8 @@ async def one(host, port, reqs, ctx):
 
 async def pipeline(host, port, conns, reqs):
     ctx = client_context()
-    results = await asyncio.gather(*(one(host, port, reqs, ctx) for _ in range(conns)),
+    gate, ready = asyncio.Semaphore(HANDSHAKES), Arrivals(conns)
+    results = await asyncio.gather(*(one(host, port, reqs, ctx, gate, ready) for _ in range(conns)),
                                    return_exceptions=True)
     bad = [r for r in results if isinstance(r, BaseException)]
     if bad:
@@ -212,9 +238,9 @@ def get_hello(s):
         fail("bad response %r" % data[:100])
 
 
-def hold(host, port, conns, marker):
+def hold(host, port, conns, marker, src=None):
     """Open connections, use each once, wait for MARKER to exist, use each again."""
-    socks = [connect(host, port) for _ in range(conns)]
+    socks = [connect(host, port, src) for _ in range(conns)]
     for s in socks:
         get_hello(s)
     print("ready", conns, flush=True)
@@ -386,7 +412,7 @@ def main():
     elif cmd == "slow-read":
         slow_read(host, port, int(sys.argv[4]))
     elif cmd == "hold":
-        hold(host, port, int(sys.argv[4]), sys.argv[5])
+        hold(host, port, int(sys.argv[4]), sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else None)
     elif cmd == "stall":
         stall(host, port, int(sys.argv[4]), float(sys.argv[5]))
     elif cmd == "flood":

@@ -328,6 +328,7 @@ const char *khttps_stat_name(int stat)
 		[KHTTPS_STAT_SESSIONS_UNCLEAN]	= "sessions_unclean",
 		[KHTTPS_STAT_SESSIONS_REFUSED]	= "sessions_refused",
 		[KHTTPS_STAT_IDLE_TIMEOUTS]	= "idle_timeouts",
+		[KHTTPS_STAT_REFUSED_SOURCE]	= "refused_source",
 	};
 
 	return stat > 0 && stat < __KHTTPS_STAT_MAX ? names[stat] : NULL;

@@ -128,6 +128,7 @@ static const char *const prom_help[__KHTTPS_STAT_MAX] = {
 	[KHTTPS_STAT_SESSIONS_UNCLEAN] = "Connections that ended without close_notify under the policy",
 	[KHTTPS_STAT_SESSIONS_REFUSED] = "Resumptions refused under the close_notify policy",
 	[KHTTPS_STAT_IDLE_TIMEOUTS] = "Connections closed after idle_timeout_ms without data, or untaken in a queue",
+	[KHTTPS_STAT_REFUSED_SOURCE] = "Connections refused: their source address had max_conns_per_source open",
 };
 
 /* One binding's counters, for the Prometheus view. */

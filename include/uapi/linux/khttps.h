@@ -562,6 +562,8 @@ enum khttps_hs_status {
  * @KHTTPS_STAT_IDLE_TIMEOUTS: connections closed after idle_timeout_ms
  *	without plaintext either way (forward mode) or in an accept queue
  *	that no application took them from (queue mode)
+ * @KHTTPS_STAT_REFUSED_SOURCE: connections refused at accept because their
+ *	source address (an IPv6 client's /64) had max_conns_per_source open
  */
 enum khttps_stat {
 	KHTTPS_STAT_UNSPEC,
@@ -605,6 +607,7 @@ enum khttps_stat {
 	KHTTPS_STAT_SESSIONS_UNCLEAN,
 	KHTTPS_STAT_SESSIONS_REFUSED,
 	KHTTPS_STAT_IDLE_TIMEOUTS,
+	KHTTPS_STAT_REFUSED_SOURCE,
 
 	__KHTTPS_STAT_MAX,
 	KHTTPS_STAT_MAX = __KHTTPS_STAT_MAX - 1
