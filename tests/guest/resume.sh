@@ -148,7 +148,7 @@ done
 
 t_log "step: rotation"
 stop_daemon
-start_daemon --ticket-rotate 3
+start_daemon --ticket-rotate $((3 * T_SLOW))
 k0=$(first_key)
 t_wait 10 eval '[ "$(first_key)" != "$k0" ]'
 kname=$(first_key)
