@@ -67,7 +67,11 @@ else
 	t_skip "systemd-analyze verify: no complaint" "systemd-analyze not installed"
 fi
 "$d/usr/sbin/khttpsctl" --help | grep -q '^  apply' && "$d/usr/sbin/khttpsd" --version > /dev/null &&
+	"$d/usr/bin/khttps-serve" --help | grep -q -- '--queue QUEUE' &&
 	t_ok "the installed programs run" || t_fail "the installed programs run"
+"$d/usr/bin/khttps-serve" --no-such-option > /dev/null 2>&1
+[ $? = 2 ] && t_ok "khttps-serve: an unknown option is a usage error (2)" ||
+	t_fail "khttps-serve: an unknown option is a usage error (2)"
 bad=
 for m in "$d"/usr/share/man/man*/*; do
 	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 > /dev/null)

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -307,9 +308,10 @@ static void *conn_main(void *arg)
 static void usage(FILE *f)
 {
 	fputs("usage: khttps-serve [-q QUEUE] [-r DOCROOT] [-v]\n"
-	      "  -q QUEUE    the khttps accept queue to serve (default: www)\n"
-	      "  -r DOCROOT  directory of the files to serve (default: .)\n"
-	      "  -v          log each connection\n", f);
+	      "  -q, --queue QUEUE    the khttps accept queue to serve (default: www)\n"
+	      "  -r, --root DOCROOT   directory of the files to serve (default: .)\n"
+	      "  -v, --verbose        log each connection\n"
+	      "  -h, --help           this text\n", f);
 }
 
 int main(int argc, char **argv)
@@ -319,7 +321,15 @@ int main(int argc, char **argv)
 	pthread_attr_t attr;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "q:r:vh")) != -1) {
+	static const struct option longopts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+
+	while ((opt = getopt_long(argc, argv, "q:r:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'q':
 			queue = optarg;
