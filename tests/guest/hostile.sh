@@ -75,6 +75,28 @@ hs=$(( $(stat_of handshake_timeouts) - hs0 )) it=$(( $(stat_of idle_timeouts) - 
 	t_fail "counted: 6 handshake timeouts, 6 idle timeouts" "handshake_timeouts +$hs, idle_timeouts +$it"
 t_wait 30 idle
 
+t_log "step: ClientHellos, then silence: 16 handshakes wait, the 4 workers do not"
+# A stalled handshake holds one of its worker's slots, not the worker
+# (khttpsd's worker.c): a new client is served at once meanwhile.
+hs0=$(stat_of handshake_timeouts)
+python3 "$T_SRC/tests/guest/tlsprobe.py" stall 127.0.0.1 8443 16 60 > "$dir/stall.out" 2>&1 &
+stall=$!
+pids+=($stall)
+t_wait 60 grep -q '^stalled' "$dir/stall.out" || t_log "stall: $(cat "$dir/stall.out")"
+t_wait 30 eval '[ "$(stat_of pending)" -ge 16 ]'
+start=$(date +%s%N)
+out=$(hello)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$out" = "hello from the backend" ] && [ "$ms" -lt $((3000 * T_SLOW)) ] &&
+	t_ok "a new client is served while 16 handshakes wait for theirs (${ms} ms)" ||
+	t_fail "a new client is served while 16 handshakes wait for theirs" "${ms} ms: $out"
+wait "$stall"
+hs=$(( $(stat_of handshake_timeouts) - hs0 ))
+grep -q '^ended 16$' "$dir/stall.out" && [ "$hs" -eq 16 ] &&
+	t_ok "all 16 closed at handshake_timeout_ms and counted" ||
+	t_fail "all 16 closed at handshake_timeout_ms and counted" "$(cat "$dir/stall.out"); handshake_timeouts +$hs"
+t_wait 30 idle
+
 t_log "step: throughput of keep-alive clients, alone and under attack"
 # h2load: 4 keep-alive connections for 10 s; its "N req/s" line.
 rate() {

@@ -25,6 +25,8 @@
  * @events: POLLIN or POLLOUT
  * @deadline: CLOCK_MONOTONIC
  *
+ * In a worker the handshake yields to the others meanwhile (worker.c).
+ *
  * Return: 0 when ready, -1 at the deadline or on a poll error.
  */
 int kd_wait(int fd, short events, const struct timespec *deadline)
@@ -32,6 +34,10 @@ int kd_wait(int fd, short events, const struct timespec *deadline)
 	struct pollfd pfd = { .fd = fd, .events = events };
 	struct timespec now;
 	long ms;
+	int r = kd_hs_wait(fd, events, deadline);
+
+	if (r != -2)
+		return r;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;

@@ -64,6 +64,12 @@ struct kd_mb_creds {
 	mbedtls_x509_crl crl;
 	bool has_ca, has_crl;
 	uint8_t sid_ctx[32];		/* what a session is bound to */
+	/*
+	 * The cache's reference and one per handshake using it: handshakes
+	 * run side by side (worker.c) and the cache may drop a set (replaced
+	 * on disk, evicted, SIGHUP) while one of them still uses it.
+	 */
+	unsigned int refs;
 };
 
 /* Where the records of one direction are: headers counted after its CCS. */
@@ -126,10 +132,15 @@ static const char *kd_mb_strerror(int err, char *buf, size_t len)
 	return buf;
 }
 
+/* Drop a reference (the cache's free, and each handshake's at its end). */
 static void kd_mb_creds_free(void *p)
 {
 	struct kd_mb_creds *cr = p;
 
+	if (cr->refs > 1) {
+		cr->refs--;
+		return;
+	}
 	mbedtls_x509_crt_free(&cr->chain);
 	mbedtls_pk_free(&cr->key);
 	mbedtls_x509_crt_free(&cr->ca);
@@ -165,6 +176,7 @@ static void *kd_mb_creds_build(const struct kd_config *cfg, const char *const pa
 	(void)cfg;
 	if (!cr)
 		return NULL;
+	cr->refs = 1;
 	mbedtls_x509_crt_init(&cr->chain);
 	mbedtls_pk_init(&cr->key);
 	mbedtls_x509_crt_init(&cr->ca);
@@ -621,6 +633,7 @@ void kd_mbedtls_handshake(const struct kd_config *cfg, const struct kd_job *job,
 {
 	struct kd_mb_conn c = { .cfg = cfg, .job = job, .pol = &job->binding };
 	const mbedtls_x509_crt *peer;
+	struct kd_mb_creds *creds;
 	mbedtls_ssl_config conf;
 	mbedtls_ssl_context ssl;
 	const char *alpn;
@@ -636,14 +649,16 @@ void kd_mbedtls_handshake(const struct kd_config *cfg, const struct kd_job *job,
 		       (unsigned long long)job->binding.id);
 		return;
 	}
-	c.creds = kd_certcache_get(&kd_mb_cache, cfg, &job->binding);
-	if (!c.creds)
+	creds = kd_certcache_get(&kd_mb_cache, cfg, &job->binding);
+	if (!creds)
 		return;
-	res->status = KHTTPS_HS_INTERNAL;
-	if (kd_mb_rng())
-		return;
+	creds->refs++;
+	c.creds = creds;
 	mbedtls_ssl_config_init(&conf);
 	mbedtls_ssl_init(&ssl);
+	res->status = KHTTPS_HS_INTERNAL;
+	if (kd_mb_rng())
+		goto out;
 	if (kd_mb_setup(&conf, &c) || mbedtls_ssl_setup(&ssl, &conf))
 		goto out;
 	mbedtls_ssl_set_bio(&ssl, &c, kd_mb_send, kd_mb_recv, NULL);
@@ -694,5 +709,6 @@ out:
 	/* No close_notify: the connection goes on, in the kernel. */
 	mbedtls_ssl_free(&ssl);
 	mbedtls_ssl_config_free(&conf);
+	kd_mb_creds_free(creds);
 	mbedtls_platform_zeroize(&c, sizeof(c));
 }

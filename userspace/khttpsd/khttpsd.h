@@ -169,10 +169,10 @@ size_t kd_sesscache_get_blob(const uint8_t *id, unsigned int id_len, void *out, 
 
 /* worker.c */
 int kd_worker_run(const struct kd_config *cfg);
+int kd_hs_wait(int fd, short events, const struct timespec *deadline);
 
-/* wipe.c: no secret left in freed OpenSSL memory or on the stack. */
+/* wipe.c: no secret left in freed OpenSSL memory (handshake stacks go whole: worker.c). */
 int kd_wipe_init(void);
-void kd_scrub_stack(void);
 
 /* errlog.c */
 int kd_errlog_open(const char *path);

@@ -5,8 +5,9 @@
  * encoded session it seals into a ticket holds the TLS 1.2 master secret),
  * and key derivation runs in OpenSSL's stack frames, deeper than ours.  A
  * core of a worker must show no key of a past handshake (tests/guest/
- * secrets.sh), so every block OpenSSL frees is wiped first, and the stack
- * below the worker loop is overwritten after each handshake.
+ * secrets.sh), so every block OpenSSL frees is wiped first.  Stacks need
+ * nothing here: each handshake runs on a stack of its own that is unmapped
+ * when it ends (worker.c).
  */
 #include <malloc.h>
 #include <stdlib.h>
@@ -14,9 +15,6 @@
 #include <openssl/crypto.h>
 
 #include "khttpsd.h"
-
-/* What the worker loop's callees may have used; the default limit is 8 MiB. */
-#define KD_SCRUB_BYTES	(256 * 1024)
 
 static void *kd_ossl_malloc(size_t n, const char *file, int line)
 {
@@ -67,19 +65,4 @@ static void *kd_ossl_realloc(void *p, size_t n, const char *file, int line)
 int kd_wipe_init(void)
 {
 	return CRYPTO_set_mem_functions(kd_ossl_malloc, kd_ossl_realloc, kd_ossl_free) ? 0 : -1;
-}
-
-/**
- * kd_scrub_stack() - overwrite the stack below the caller
- *
- * Called by the worker loop after each handshake, when the frames that
- * derived and sent its keys have returned.
- */
-__attribute__((noinline)) void kd_scrub_stack(void)
-{
-	unsigned char pad[KD_SCRUB_BYTES];
-
-	explicit_bzero(pad, sizeof(pad));
-	/* Keep the buffer, and the wipe, from being optimised away. */
-	__asm__ volatile("" : : "r"(pad) : "memory");
 }

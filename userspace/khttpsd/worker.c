@@ -2,19 +2,31 @@
 /*
  * A handshake worker: its own netlink socket (the kernel ties each accepted
  * connection to it), woken by READY, taking connections with HS_ACCEPT,
- * answering every one with HS_DONE.  One handshake at a time: a slow client
- * holds up only its own worker.
+ * answering every one with HS_DONE.
+ *
+ * Handshakes run as coroutines.  A handshake waits for its client only in
+ * kd_wait(); inside a worker that switches back to the worker's loop, which
+ * polls the sockets of every waiting handshake at once and resumes each when
+ * its socket is ready or its deadline passed.  So a client that sends its
+ * ClientHello and then stalls holds one of the worker's KD_HS_MAX slots, not
+ * the worker, and the engines stay straight-line code.  Each handshake has
+ * a stack of its own, mapped for it, left out of core dumps and unmapped
+ * when the handshake ends, its secrets with it.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netlink/genl/genl.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "addr.h"
@@ -241,18 +253,127 @@ out:
 	OPENSSL_cleanse(res, sizeof(*res));
 }
 
-/*
- * Take and finish every waiting connection.  Return: 0 when none is left,
- * -1 when ACCEPT failed otherwise (the caller retries soon).
+#define KD_HS_MAX	64		/* handshakes a worker runs at once */
+#define KD_HS_STACK	(512 << 10)	/* each one's stack, below a guard page */
+
+struct kd_hs {
+	ucontext_t ctx;
+	char *map;			/* guard page, then the stack */
+	struct kd_job job;
+	/* What kd_wait() waits for, and what it returns when resumed. */
+	int fd;
+	short events;
+	struct timespec deadline;
+	int ready;
+	bool over;			/* the handshake returned: DONE went out */
+};
+
+static struct kd_hs *kd_hs[KD_HS_MAX];
+static unsigned int kd_nhs;
+static struct kd_hs *kd_hs_cur;		/* running, or NULL: the loop runs */
+static ucontext_t kd_loop_ctx;
+static const struct kd_config *kd_hs_cfg;
+static struct khttps_nl *kd_hs_nl;
+
+/**
+ * kd_hs_wait() - kd_wait() inside a worker: the loop waits, others run
+ * @fd: the connection
+ * @events: POLLIN or POLLOUT
+ * @deadline: CLOCK_MONOTONIC
+ *
+ * Return: 0 when ready; -1 at the deadline, on a poll error, or when the
+ * worker stops; -2 outside a handshake coroutine (the caller polls itself).
  */
-static int drain(const struct kd_config *cfg, struct khttps_nl *nl)
+int kd_hs_wait(int fd, short events, const struct timespec *deadline)
 {
+	struct kd_hs *h = kd_hs_cur;
+
+	if (!h)
+		return -2;
+	h->fd = fd;
+	h->events = events;
+	h->deadline = *deadline;
+	swapcontext(&h->ctx, &kd_loop_ctx);
+	return h->ready;
+}
+
+/* A coroutine's body: the handshake of kd_hs_cur, then its DONE. */
+static void kd_hs_main(void)
+{
+	struct kd_hs *h = kd_hs_cur;
 	struct kd_result res;
+
+	kd_handshake(kd_hs_cfg, &h->job, &res);
+	/* The kernel refuses DONE while we still hold the socket. */
+	close(h->job.fd);
+	send_done(kd_hs_nl, &h->job, &res);
+	h->over = true;
+	/* Back to the loop through uc_link. */
+}
+
+static void kd_hs_free(struct kd_hs *h)
+{
+	munmap(h->map, KD_HS_STACK + (size_t)sysconf(_SC_PAGESIZE));
+	OPENSSL_cleanse(&h->job, sizeof(h->job));
+	free(h);
+}
+
+/* Run @h until it waits or ends; an ended one is freed.  Return: it ended. */
+static bool kd_hs_resume(unsigned int i)
+{
+	struct kd_hs *h = kd_hs[i];
+
+	/* OpenSSL's error queue is per thread: what another left is not ours. */
+	ERR_clear_error();
+	kd_hs_cur = h;
+	swapcontext(&kd_loop_ctx, &h->ctx);
+	kd_hs_cur = NULL;
+	if (!h->over)
+		return false;
+	kd_hs_free(h);
+	kd_hs[i] = kd_hs[--kd_nhs];
+	return true;
+}
+
+/* A coroutine for @job, started: it runs until it first waits. */
+static int kd_hs_start(const struct kd_job *job)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct kd_hs *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -1;
+	h->map = mmap(NULL, KD_HS_STACK + page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (h->map == MAP_FAILED || mprotect(h->map, page, PROT_NONE) ||
+	    madvise(h->map, KD_HS_STACK + page, MADV_DONTDUMP) || getcontext(&h->ctx)) {
+		if (h->map != MAP_FAILED)
+			munmap(h->map, KD_HS_STACK + page);
+		free(h);
+		return -1;
+	}
+	h->job = *job;
+	h->ctx.uc_stack.ss_sp = h->map + page;
+	h->ctx.uc_stack.ss_size = KD_HS_STACK;
+	h->ctx.uc_link = &kd_loop_ctx;
+	makecontext(&h->ctx, kd_hs_main, 0);
+	kd_hs[kd_nhs++] = h;
+	kd_hs_resume(kd_nhs - 1);
+	return 0;
+}
+
+/*
+ * Take waiting connections while there is room, starting a handshake for
+ * each.  Return: 0 when none is left or no room, -1 when ACCEPT failed
+ * otherwise (the caller retries soon).
+ */
+static int drain(struct khttps_nl *nl)
+{
 	struct kd_job job;
 	struct nl_msg *msg;
 	int err;
 
-	while (!kd_stop) {
+	while (!kd_stop && kd_nhs < KD_HS_MAX) {
 		memset(&job, 0, sizeof(job));
 		job.fd = -1;
 		msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_ACCEPT);
@@ -266,13 +387,57 @@ static int drain(const struct kd_config *cfg, struct khttps_nl *nl)
 		job.select_fn = select_binding;
 		job.session_fn = session_check;
 		job.select_arg = nl;
-		kd_handshake(cfg, &job, &res);
-		/* The kernel refuses DONE while we still hold the socket. */
-		close(job.fd);
-		send_done(nl, &job, &res);
-		kd_scrub_stack();
+		if (kd_hs_start(&job)) {
+			/* No memory for it: the kernel fails it when we go (worker_lost). */
+			kd_log(LOG_ERR, "conn %llu: no memory for a handshake", (unsigned long long)job.conn_id);
+			close(job.fd);
+			return -1;
+		}
 	}
 	return 0;
+}
+
+/* Milliseconds until the earliest deadline of a waiting handshake, or -1. */
+static int kd_hs_timeout(void)
+{
+	struct timespec now;
+	long ms, min = -1;
+	unsigned int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0; i < kd_nhs; i++) {
+		ms = (kd_hs[i]->deadline.tv_sec - now.tv_sec) * 1000 +
+		     (kd_hs[i]->deadline.tv_nsec - now.tv_nsec) / 1000000 + 1;
+		if (ms < 0)
+			ms = 0;
+		if (min < 0 || ms < min)
+			min = ms;
+	}
+	return (int)min;
+}
+
+/* Resume each handshake whose socket @pfd (after the READY socket) is ready or whose deadline passed. */
+static void kd_hs_run_ready(const struct pollfd *pfd, unsigned int n)
+{
+	struct kd_hs *waiting[KD_HS_MAX];
+	struct timespec now;
+	unsigned int i, j;
+
+	/* Resuming reorders kd_hs[]: work from a copy of the polled order. */
+	memcpy(waiting, kd_hs, n * sizeof(*waiting));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0; i < n; i++) {
+		struct kd_hs *h = waiting[i];
+		bool late = now.tv_sec > h->deadline.tv_sec ||
+			    (now.tv_sec == h->deadline.tv_sec && now.tv_nsec >= h->deadline.tv_nsec);
+
+		if (!pfd[i + 1].revents && !late && !kd_stop)
+			continue;
+		h->ready = (pfd[i + 1].revents & (h->events | POLLHUP | POLLERR)) && !kd_stop ? 0 : -1;
+		for (j = 0; j < kd_nhs && kd_hs[j] != h; j++)
+			;
+		kd_hs_resume(j);
+	}
 }
 
 /**
@@ -285,8 +450,8 @@ int kd_worker_run(const struct kd_config *cfg)
 {
 	struct sigaction sa = { .sa_handler = kd_on_signal };
 	struct timeval limit = { .tv_sec = 10 };
+	struct pollfd pfd[KD_HS_MAX + 1];
 	struct khttps_nl nl, ev;
-	struct pollfd pfd;
 	sigset_t mask;
 	int status = 1;
 
@@ -316,9 +481,14 @@ int kd_worker_run(const struct kd_config *cfg)
 	}
 	/* The kernel answers at once; a lost answer must not hang the worker. */
 	setsockopt(nl_socket_get_fd(nl.sk), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-	pfd.fd = nl_socket_get_fd(ev.sk);
-	pfd.events = POLLIN;
+	kd_hs_cfg = cfg;
+	kd_hs_nl = &nl;
+	pfd[0].fd = nl_socket_get_fd(ev.sk);
+	pfd[0].events = POLLIN;
 	while (!kd_stop) {
+		unsigned int i, n;
+		int timeout, hs;
+
 		if (kd_reload) {
 			kd_reload = 0;
 			kd_openssl_flush_cache();
@@ -328,16 +498,34 @@ int kd_worker_run(const struct kd_config *cfg)
 		 * Connections queued before we joined were announced to no one:
 		 * the first drain takes them.  After that every new one sends a
 		 * READY (an overrun shows as POLLERR), so the worker sleeps until
-		 * there is work: no wake-ups while established connections move
-		 * data, which is all in the kernel.
+		 * there is work or a handshake's socket is ready: no wake-ups
+		 * while established connections move data, which is all in the
+		 * kernel.  A worker with every slot taken leaves new connections
+		 * to the others, and looks again as soon as one ends.
 		 */
-		if (poll(&pfd, 1, drain(cfg, &nl) ? 1000 : -1) == 1) {
+		timeout = drain(&nl) ? 1000 : -1;
+		n = kd_nhs;
+		for (i = 0; i < n; i++) {
+			pfd[i + 1].fd = kd_hs[i]->fd;
+			pfd[i + 1].events = kd_hs[i]->events;
+			pfd[i + 1].revents = 0;
+		}
+		hs = kd_hs_timeout();
+		if (hs >= 0 && (timeout < 0 || hs < timeout))
+			timeout = hs;
+		if (poll(pfd, n + 1, timeout) > 0 && pfd[0].revents) {
 			char buf[8192];
 
 			/* The wake-up is all a READY says; ACCEPT gets the work. */
-			while (recv(pfd.fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			while (recv(pfd[0].fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 				;
 		}
+		kd_hs_run_ready(pfd, n);
+	}
+	/* Stopping: each handshake under way fails at once and says so. */
+	while (kd_nhs) {
+		kd_hs[0]->ready = -1;
+		kd_hs_resume(0);
 	}
 	status = 0;
 out:
