@@ -84,7 +84,7 @@ KHTTPS_UINT_PARAM(default_queue_len, 1, 65535,
 KHTTPS_UINT_PARAM(close_notify, 0, 1,
 		  "Bindings without their own close_notify policy: 1 sends close_notify and lets a session resume only after a clean end, 0 neither; default 1");
 KHTTPS_UINT_PARAM(idle_timeout_ms, 0, 86400000,
-		  "Forward mode: milliseconds a connection may pass without plaintext either way before it is closed (0: never), default 120000");
+		  "Milliseconds a forward-mode connection may pass without plaintext either way, or a queued one wait for an application, before it is closed (0: never), default 120000");
 KHTTPS_UINT_PARAM(max_conns_per_source, 0, 4194304,
 		  "Open connections per client address (an IPv6 client's /64) per network namespace (0: no limit), default 0");
 KHTTPS_UINT_PARAM(max_sessions, 0, 4194304,
