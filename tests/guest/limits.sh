@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The kernel's bounds on connections: max_pending_handshakes,
-# max_connections and a full accept queue (default_queue_len) refuse the
-# excess at TCP accept, counted; a client that closes before its keys are
-# installed is counted (client_gone), not an error; after each, the binding
-# serves on and nothing is left over.  Last, the module stays loaded while
-# an application holds a queued connection.
+# max_connections, max_conns_per_source (IPv4 and an IPv6 /64) and a full
+# accept queue (default_queue_len) refuse the excess at TCP accept,
+# counted; a SYN flood is answered with SYN cookies while a real client is
+# served; a client that closes before its keys are installed is counted
+# (client_gone), not an error; after each, the binding serves on and
+# nothing is left over.  Last, the module stays loaded while an
+# application holds a queued connection.
 set -u
 . "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/khttps-limits.XXXXXX)
