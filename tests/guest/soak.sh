@@ -40,7 +40,10 @@ t_check "forward binding" t_forward_binding $FWD
 t_check "queue binding" "$KHTTPSCTL" binding add $QUE cert "$dir/pki/1/cert.pem" key "$dir/pki/1/key.pem" queue www
 "$T_BUILD/khttps-serve" -q www -r "$dir/root" > "$dir/serve.log" 2>&1 &
 pids+=($!)
-"$KHTTPSD" -f -w 2 --trust "$dir" -k "$dir/tickets" -r 60 -l "$dir/errors.log" > "$dir/khttpsd.log" 2>&1 &
+# -c 16: each rotation of the queue binding names new files, a new entry
+# in each worker's certificate cache; the smallest cache fills in eight
+# minutes, so in a long soak what still grows is not the cache.
+"$KHTTPSD" -f -w 2 -c 16 --trust "$dir" -k "$dir/tickets" -r 60 -l "$dir/errors.log" > "$dir/khttpsd.log" 2>&1 &
 dpid=$!
 pids+=($dpid)
 hello() { curl -sSk --max-time 60 "https://$1/hello" 2>&1; }
@@ -48,10 +51,12 @@ for b in $FWD $QUE; do
 	t_wait 30 eval '[ "$(hello $b)" = "hello from the backend" ]' || t_log "$b: $(hello $b)"
 done
 
-# Memory: unreclaimable slab (kB), khttps_conn objects and khttpsd's
-# private resident memory (kB, RssAnon of supervisor and workers: the TLS
-# 1.2 session cache the workers share, 8 MiB, is shared memory and fills
-# as sessions come), every 10 s; each sample keeps a copy of slabinfo.
+# Memory, every 10 s: unreclaimable slab (kB) less the caches whose growth
+# is bounded and explained (below: sessions, TIME_WAIT, lazily freed vmap
+# areas), khttps_conn objects and khttpsd's private resident memory (kB,
+# RssAnon of supervisor and workers: the TLS 1.2 session cache the workers
+# share, 8 MiB, is shared memory and fills as sessions come); each sample
+# keeps a copy of slabinfo.
 t_slab_exact khttps_conn
 conn_objs() { awk '$1 == "khttps_conn" { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo; }
 daemon_rss() {
@@ -64,8 +69,11 @@ daemon_rss() {
 }
 sample() {
 	local t=$((SECONDS - t0))
+	local bounded
 	cp /proc/slabinfo "$dir/slabinfo.$t"
-	echo "$t $(awk '$1 == "SUnreclaim:" { print $2 }' /proc/meminfo) $(conn_objs) $(daemon_rss)"
+	bounded=$(awk '$1 ~ /^(khttps_session|tw_sock_TCP.*|tcp_bind2?_bucket|vmap_area)$/ { b += $2 * $4 }
+		END { print int(b / 1024) }' "$dir/slabinfo.$t")
+	echo "$t $(( $(awk '$1 == "SUnreclaim:" { print $2 }' /proc/meminfo) - bounded )) $(conn_objs) $(daemon_rss)"
 }
 # Slab caches by active objects, after RCU-freed objects had time to go
 # and without the dentries and inodes of files and of /proc.
@@ -153,7 +161,8 @@ kill -0 $dpid 2>/dev/null && t_ok "khttpsd runs on" || t_fail "khttpsd runs on" 
 t_log "khttpsd warned of an unmatched pair $(grep -c 'cannot be used' "$dir/khttpsd.log") times"
 
 t_log "step: memory"
-# Samples: seconds, SUnreclaim kB, khttps_conn objects, khttpsd RssAnon kB.
+# Samples: seconds, SUnreclaim less bounded caches kB, khttps_conn objects,
+# khttpsd RssAnon kB.
 sed 's/^/#   /' "$dir/mem"
 # Stable: nothing in the last third of the run above the middle third's
 # peak by more than a little (TIME_WAIT sockets level off after 60 s).
@@ -171,7 +180,7 @@ if [ -n "$first" ] && [ -f "$dir/slabinfo.$first" ] && [ -f "$dir/slabinfo.$last
 		FNR > 2 { d = ($2 * $4 - a[$1]) / 1024; if (d >= 1) printf "%s +%d\n", $1, d }' \
 		"$dir/slabinfo.$first" "$dir/slabinfo.$last" | sort -t+ -k2 -nr | head -n 5 | tr '\n' ' ')kB"
 fi
-[ "$slab_grew" -le 2048 ] && t_ok "unreclaimable slab stable under load (last third's peak ${slab_grew} kB over the middle's)" ||
+[ "$slab_grew" -le 1024 ] && t_ok "unreclaimable slab stable under load (last third's peak ${slab_grew} kB over the middle's)" ||
 	t_fail "unreclaimable slab stable under load" "the last third's peak is ${slab_grew} kB over the middle's"
 [ "$rss_grew" -le 1024 ] && t_ok "khttpsd's memory stable under load (last third's peak ${rss_grew} kB over the middle's)" ||
 	t_fail "khttpsd's memory stable under load" "the last third's peak is ${rss_grew} kB over the middle's"
@@ -182,7 +191,10 @@ objs=$(conn_objs)
 # Not counted: TIME_WAIT sockets and their ports' bind buckets, which go on
 # their own; vmap_area, which the kernel frees lazily (exited threads'
 # stacks); khttps_session, the sessions that ended cleanly, which the
-# close_notify policy remembers (max_sessions, bounded, checked here).
+# close_notify policy remembers (max_sessions, bounded, checked here);
+# dentries and inodes of files and of /proc (the samples read /proc of
+# every process), which the kernel reclaims when it needs to.  A leaked
+# socket would still show: in TCP, sock_inode_cache, filp, kTLS's kmalloc.
 slab_snapshot > "$dir/slab1"
 conns=$(delta handshakes_ok)
 sessions=$(awk '$1 == "khttps_session" { print $2 }' "$dir/slab1")
@@ -192,6 +204,7 @@ t_log "khttps_session: ${sessions:-none} remembered (max_sessions $max_sessions)
 	t_fail "sessions remembered within max_sessions" "$sessions > $max_sessions"
 grown=$(join "$dir/slab0" "$dir/slab1" | awk -v n="$conns" '
 	$1 !~ /^(tw_sock|tcp_bind2?_bucket$|vmap_area$|khttps_session$)/ &&
+	$1 !~ /^(dentry|proc_inode_cache|lsm_inode_cache|ovl_inode|v9fs_inode_cache|shmem_inode_cache|radix_tree_node)$/ &&
 	($3 - $2) * 20 >= n && $3 - $2 > 128 { print $1 ": " $2 " -> " $3 }')
 [ -z "$grown" ] && [ "${conns:-0}" -gt 0 ] && t_ok "after $conns connections no slab cache kept 1 object per 20" ||
 	{ printf '%s\n' "$grown" | sed 's/^/#   /'; t_fail "after $conns connections no slab cache kept 1 object per 20"; }
