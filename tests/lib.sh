@@ -9,6 +9,9 @@
 #   t_listening ADDR:PORT    true when a TCP socket listens there (ss -ltn)
 #   t_slab_exact CACHE       no KFENCE sampling for CACHE, so slabinfo counts all of it
 #   t_slab_shrink [PREFIX]   on KASAN, shrink slab caches (empties the quarantine) before counting
+#   t_slab_objs CACHE        the active objects of CACHE (0 when there is no such cache)
+#   t_slab_snapshot          "CACHE ACTIVE" lines, sorted, once RCU frees and unused dentries went
+#   t_tcpext NAME            this namespace's TcpExt counter NAME (/proc/net/netstat)
 #   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
 #   t_backend                backend.py on 127.0.0.1:8080, files from $dir/root
 #   t_cert [DIR]             a self-signed localhost certificate, DIR/cert.pem and key.pem
@@ -112,6 +115,18 @@ t_slab_shrink() {
 # Count a slab cache exactly from now on: objects KFENCE samples (the guest
 # boots with it on) come from its own pool and are missing from slabinfo.
 t_slab_exact() { echo 1 > "/sys/kernel/slab/$1/skip_kfence" 2>/dev/null || :; }
+t_slab_objs() { awk -v c="$1" '$1 == c { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo; }
+# Objects some frees hand to kfree_rcu, whose batches drain every 5 s; the
+# dentries and inodes of files and /proc go with drop_caches.
+t_slab_snapshot() {
+	sleep 6; echo 2 > /proc/sys/vm/drop_caches; sleep 1
+	t_slab_shrink
+	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
+}
+t_tcpext() {
+	awk -v k="$1" '$1 == "TcpExt:" { if (!h) { split($0, n); h = 1 } else
+		for (i = 2; i <= NF; i++) if (n[i] == k) print $i }' /proc/net/netstat
+}
 t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {
 	echo "1..$T_N"

@@ -33,7 +33,7 @@ t_cleanup() {
 }
 # Held connections stay idle longer than TCG makes sure of.
 echo 0 > $params/idle_timeout_ms
-conn_objs() { t_slab_exact khttps_conn; t_slab_shrink khttps_conn; awk '$1 == "khttps_conn" { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo; }
+conn_objs() { t_slab_exact khttps_conn; t_slab_shrink khttps_conn; t_slab_objs khttps_conn; }
 tcp_inuse() { awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat; }
 hello() { curl -sSk --max-time 60 https://$B/hello 2>&1; }
 served() { [ "$(hello)" = "hello from the backend" ]; }

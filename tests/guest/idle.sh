@@ -92,7 +92,7 @@ if hold tls 8443; then
 	[ "$q" -eq "$N" ] && t_ok "all $N wait in the queue, with kTLS on both directions" ||
 		t_fail "all $N wait in the queue" "queued $q"
 	t_slab_shrink khttps_conn
-	objs=$(awk '$1 == "khttps_conn" { print $2 }' /proc/slabinfo)
+	objs=$(t_slab_objs khttps_conn)
 	[ "$objs" -eq "$N" ] && t_ok "one khttps_conn object each" || t_fail "one khttps_conn object each" "$objs"
 	t_log "khttps beyond the control's TCP sockets, per connection:" \
 		"$(kib $((tls_slab - tcp_slab))) KiB slab (MemFree says $(kib $((tls_mem - tcp_mem))) KiB: noisy, per-CPU page lists and the client move it)"
@@ -109,7 +109,7 @@ release
 # an application takes it (and reads the end), or until idle_timeout_ms.
 i0=$(stat_of idle_timeouts)
 echo 1000 > $params/idle_timeout_ms
-gone() { t_slab_shrink khttps_conn; [ "$(stat_of active)" -eq 0 ] && [ "$(awk '$1 == "khttps_conn" { print $2 }' /proc/slabinfo)" -eq 0 ]; }
+gone() { t_slab_shrink khttps_conn; [ "$(stat_of active)" -eq 0 ] && [ "$(t_slab_objs khttps_conn)" -eq 0 ]; }
 t_wait 90 gone && [ "$(stat_of idle_timeouts)" -eq $((i0 + N)) ] &&
 	t_ok "untaken for idle_timeout_ms, every queued connection is closed and freed, counted" ||
 	t_fail "untaken for idle_timeout_ms, every queued connection is closed and freed, counted" \

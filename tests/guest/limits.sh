@@ -143,8 +143,6 @@ t_log "step: a SYN flood: SYN cookies keep the binding serving"
 # 3000 SYNs from spoofed sources to a binding on 192.0.2.1, a veth of
 # this namespace whose peer is down: the SYN-ACKs have a route (without
 # one the kernel keeps no request) and go nowhere.
-tcpext() { awk -v k="$1" '$1 == "TcpExt:" { if (!h) { split($0, n); h = 1 } else
-	for (i = 2; i <= NF; i++) if (n[i] == k) print $i }' /proc/net/netstat; }
 syncookies=$(sysctl -n net.ipv4.tcp_syncookies)
 ip link add sf0 type veth peer name sf1
 ip addr add 192.0.2.1/24 dev sf0
@@ -152,11 +150,11 @@ ip link set sf0 up
 ip route add 198.51.100.0/24 dev sf0
 F=192.0.2.1:8446
 t_check "forward binding on $F" t_forward_binding $F
-sent0=$(tcpext SyncookiesSent); recv0=$(tcpext SyncookiesRecv); acc0=$(stat_of accepted)
+sent0=$(t_tcpext SyncookiesSent); recv0=$(t_tcpext SyncookiesRecv); acc0=$(stat_of accepted)
 out=$(timeout 120 python3 "$T_SRC/tests/guest/synflood.py" 192.0.2.1 8446 3000 198.51.100.0 2>&1)
 synrecv=$(ss -Htn state syn-recv "sport = :8446" | wc -l)
 got=$(curl -sSk --max-time 60 https://$F/hello 2>&1)
-sent=$(( $(tcpext SyncookiesSent) - sent0 )); recv=$(( $(tcpext SyncookiesRecv) - recv0 ))
+sent=$(( $(t_tcpext SyncookiesSent) - sent0 )); recv=$(( $(t_tcpext SyncookiesRecv) - recv0 ))
 t_log "flood: $out (tcp_syncookies $syncookies); $synrecv in the SYN queue; cookies sent $sent, validated $recv"
 if [ "$syncookies" = 0 ]; then
 	t_skip "SYN cookies answer a flood" "net.ipv4.tcp_syncookies is 0 here"

@@ -9,15 +9,10 @@ set -u
 KO=$T_SRC/khttps.ko
 CYCLES=20
 
-# Module load and unload free some objects through kfree_rcu, which drains
-# its batches every 5 s: per-cycle kmalloc-96 counts of this module and of a
-# stock one (dummy) both saw-tooth by up to ~+20 and net to zero.  Let the
-# drain and its grace period pass (shrinkers drain it too) before a snapshot.
-slab_snapshot() {
-	sleep 6; echo 2 > /proc/sys/vm/drop_caches; sleep 1
-	t_slab_shrink
-	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
-}
+# Module load and unload free some objects through kfree_rcu: per-cycle
+# kmalloc-96 counts of this module and of a stock one (dummy) both
+# saw-tooth by up to ~+20 and net to zero, so snapshots wait for the
+# drain (t_slab_snapshot).
 loaded() { [ -d /sys/module/khttps ]; }
 
 loaded && rmmod khttps
@@ -39,9 +34,9 @@ grown() {
 	join "$1" "$2" | awk -v n="$CYCLES" '$3 - $2 >= n { print $1 }'
 }
 fails=0
-slab_snapshot > "$before"
+t_slab_snapshot > "$before"
 cycles
-slab_snapshot > "$after"
+t_slab_snapshot > "$after"
 
 # A leak of even one object per cycle shows as growth of >= CYCLES.  Other
 # processes of the guest move shared caches too (maple_node grew by 23 once,
@@ -51,7 +46,7 @@ suspects=$(echo $(grown "$before" "$after"))
 if [ -n "$suspects" ]; then
 	t_log "grew in the first $CYCLES cycles: $suspects; $CYCLES more"
 	cycles
-	slab_snapshot > "$again"
+	t_slab_snapshot > "$again"
 	still=
 	for c in $(grown "$after" "$again"); do
 		case " $suspects " in *" $c "*) still="$still $c" ;; esac

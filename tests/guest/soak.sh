@@ -58,7 +58,7 @@ done
 # share, 8 MiB, is shared memory and fills as sessions come); each sample
 # keeps a copy of slabinfo.
 t_slab_exact khttps_conn
-conn_objs() { awk '$1 == "khttps_conn" { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo; }
+conn_objs() { t_slab_objs khttps_conn; }
 daemon_rss() {
 	local p sum=0 kb
 	for p in $dpid $(pgrep -P $dpid); do
@@ -75,18 +75,11 @@ sample() {
 		END { print int(b / 1024) }' "$dir/slabinfo.$t")
 	echo "$t $(( $(awk '$1 == "SUnreclaim:" { print $2 }' /proc/meminfo) - bounded )) $(conn_objs) $(daemon_rss)"
 }
-# Slab caches by active objects, after RCU-freed objects had time to go
-# and without the dentries and inodes of files and of /proc.
-slab_snapshot() {
-	sleep 6; echo 2 > /proc/sys/vm/drop_caches; sleep 1
-	t_slab_shrink
-	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
-}
 counters="handshakes_failed handshake_timeouts refused_pending refused_connections worker_lost
 	install_failed client_gone bad_records truncated backend_errors resets queue_full
 	idle_timeouts sessions_unclean sessions_refused"
 "$KHTTPSCTL" --json stats > "$dir/stats0.json"
-slab_snapshot > "$dir/slab0"
+t_slab_snapshot > "$dir/slab0"
 
 t_log "step: $SECS s of mixed load, $rotations certificate rotations per binding"
 t0=$SECONDS
@@ -195,7 +188,7 @@ objs=$(conn_objs)
 # dentries and inodes of files and of /proc (the samples read /proc of
 # every process), which the kernel reclaims when it needs to.  A leaked
 # socket would still show: in TCP, sock_inode_cache, filp, kTLS's kmalloc.
-slab_snapshot > "$dir/slab1"
+t_slab_snapshot > "$dir/slab1"
 conns=$(delta handshakes_ok)
 sessions=$(awk '$1 == "khttps_session" { print $2 }' "$dir/slab1")
 max_sessions=$(cat /sys/module/khttps/parameters/max_sessions)
