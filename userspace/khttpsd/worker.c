@@ -388,9 +388,13 @@ static int drain(struct khttps_nl *nl)
 		job.session_fn = session_check;
 		job.select_arg = nl;
 		if (kd_hs_start(&job)) {
-			/* No memory for it: the kernel fails it when we go (worker_lost). */
-			kd_log(LOG_ERR, "conn %llu: no memory for a handshake", (unsigned long long)job.conn_id);
+			struct kd_result res = { .status = KHTTPS_HS_INTERNAL };
+
+			/* No memory for it: failed at once, not left to time out. */
+			kd_log(LOG_ERR, "conn %llu from %s: no memory for a handshake",
+			       (unsigned long long)job.conn_id, job.peer);
 			close(job.fd);
+			send_done(nl, &job, &res);
 			return -1;
 		}
 	}
