@@ -91,6 +91,18 @@ t_site() {
 	t_backend
 	t_check "forward binding" t_forward_binding "$1"
 }
+# khttpsd in the foreground, 2 workers, trusting $dir, logging to
+# $dir/khttpsd.log; its pid in $dpid.  t_daemon_kill SIGKILLs it and its
+# workers at once, so nothing restarts them.
+t_daemon() {
+	"$KHTTPSD" -f -w 2 --trust "$dir" >> "$dir/khttpsd.log" 2>&1 &
+	dpid=$!
+}
+t_daemon_kill() {
+	kill -9 "$dpid" $(pgrep -P "$dpid") 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	dpid=
+}
 # A counter of this namespace's khttps statistics (khttpsctl --json stats).
 stat_of() { "$KHTTPSCTL" --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 # backend.py (plain HTTP) on 127.0.0.1:8080 serving $dir/root, until the test ends.

@@ -21,23 +21,11 @@ trap cleanup EXIT
 # Connections held across the steps stay idle longer than TCG makes sure of.
 echo 0 > /sys/module/khttps/parameters/idle_timeout_ms
 probe=$T_SRC/tests/guest/tlsprobe.py
-start_daemon() {
-	"$KHTTPSD" -f -w 2 --trust "$dir" >> "$dir/khttpsd.log" 2>&1 &
-	dpid=$!
-}
-# SIGKILL the supervisor and its workers at once: nothing restarts them.
-kill_daemon() {
-	local kids
-	kids=$(pgrep -P "$dpid")
-	kill -9 "$dpid" $kids
-	wait "$dpid" 2>/dev/null
-	dpid=
-}
 hello() { curl -sSk --max-time 60 https://127.0.0.1:8443/hello 2>&1; }
 
 t_log "step: certificate, backend, forward binding, daemon"
 t_site 127.0.0.1:8443
-start_daemon
+t_daemon
 out=$(hello)
 [ "$out" = "hello from the backend" ] && t_ok "served with the daemon up" ||
 	t_fail "served with the daemon up" "$out"
@@ -77,7 +65,7 @@ stall=$!
 pids+=($stall)
 t_wait 30 eval '[ "$(stat_of pending)" -eq 1 ]'
 sleep 2
-kill_daemon
+t_daemon_kill
 wait "$stall"
 [[ $(cat "$dir/stall.out") == *"ended 1"* ]] &&
 	t_ok "the daemon's handshake in progress ends when it is killed" ||
@@ -88,7 +76,7 @@ hello > "$dir/waiting.out" &
 waiting=$!
 t_wait 30 eval '[ "$(stat_of pending)" -eq 1 ]'
 sleep 1
-start_daemon
+t_daemon
 wait "$waiting"
 out=$(cat "$dir/waiting.out")
 [ "$out" = "hello from the backend" ] &&

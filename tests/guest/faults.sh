@@ -24,7 +24,7 @@ dpid=
 loadpids=()
 t_cleanup() {
 	stop_load
-	[ -n "$dpid" ] && kill_daemon
+	[ -n "$dpid" ] && t_daemon_kill
 	[ -d /sys/module/khttps ] || insmod "$KO"
 	"$KHTTPSCTL" binding del $B > /dev/null 2>&1
 	echo 1024 > $params/max_pending_handshakes
@@ -37,15 +37,6 @@ conn_objs() { t_slab_exact khttps_conn; t_slab_shrink khttps_conn; t_slab_objs k
 tcp_inuse() { awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat; }
 hello() { curl -sSk --max-time 60 https://$B/hello 2>&1; }
 served() { [ "$(hello)" = "hello from the backend" ]; }
-start_daemon() {
-	"$KHTTPSD" -f -w 2 --trust "$dir" >> "$dir/khttpsd.log" 2>&1 &
-	dpid=$!
-}
-kill_daemon() {	# the supervisor and its workers at once: nothing restarts them
-	kill -9 "$dpid" $(pgrep -P "$dpid") 2>/dev/null
-	wait "$dpid" 2>/dev/null
-	dpid=
-}
 workers_up() { [ "$(pgrep -c -P "$dpid")" -eq 2 ]; }
 # Clients that connect, GET /hello and close, one after another, until
 # $dir/stop exists; each counts its successes and failures in $dir/load.N.
@@ -73,7 +64,7 @@ load_sum() { cat "$dir"/load.* 2>/dev/null | awk '{ ok += $1; bad += $2 } END { 
 
 t_log "step: certificate, backend, forward binding, daemon, 8 held connections"
 t_site $B
-start_daemon
+t_daemon
 t_wait 60 served && t_ok "served" || t_fail "served" "$(hello)"
 t_wait 30 eval '[ "$(stat_of active)" -eq 0 ]'
 base_objs=$(conn_objs) base_tcp=$(tcp_inuse)
@@ -97,8 +88,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		pkill -9 -P "$dpid"
 		t_wait 30 workers_up
 	else
-		kill_daemon
-		start_daemon
+		t_daemon_kill
+		t_daemon
 	fi
 	hs1=$(stat_of handshakes_ok)
 	t_wait 60 eval '[ "$(stat_of handshakes_ok)" -gt "$hs1" ]' && resumed=$((resumed + 1))
@@ -182,10 +173,10 @@ for r in $(seq 1 "$UNLOADS"); do
 	fi
 	stop_load
 	kill "$h" 2>/dev/null; wait "$h" 2>/dev/null
-	kill_daemon
+	t_daemon_kill
 	[ -d /sys/module/khttps ] || insmod "$KO"
 	t_forward_binding $B > /dev/null 2>&1
-	start_daemon
+	t_daemon
 	t_wait 60 served && t_wait 30 books "$base_objs" "$base_tcp" && back=$((back + 1))
 done
 [ "$unloaded" -eq "$UNLOADS" ] &&

@@ -19,7 +19,7 @@ t_cleanup() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	"$KHTTPSCTL" binding del 127.0.0.1:8443 > /dev/null 2>&1
 }
-secrets=$T_SRC/tests/guest/secrets.py
+keyhunt=$T_SRC/tests/guest/keyhunt.py
 
 t_log "step: certificate, backend, forward binding, daemon (verbose, error log, cores on)"
 t_cert
@@ -39,7 +39,7 @@ dpid=$!
 pids+=($!)
 
 t_log "step: two live connections and their secrets"
-python3 "$secrets" hold 127.0.0.1 8443 "$dir/keys" "$dir/go" > "$dir/hold.out" 2>&1 &
+python3 "$keyhunt" hold 127.0.0.1 8443 "$dir/keys" "$dir/go" > "$dir/hold.out" 2>&1 &
 hold=$!
 pids+=($hold)
 t_wait 120 grep -q '^ready' "$dir/hold.out" || t_log "hold: $(cat "$dir/hold.out")"
@@ -51,7 +51,7 @@ cat "$dir/keys" "$dir/private.key" > "$dir/all.keys"
 # One search per place, named; $1 the keys file, the rest what to search.
 look() {
 	local name=$1 out; shift
-	if out=$(python3 "$secrets" search "$@" 2>&1); then
+	if out=$(python3 "$keyhunt" search "$@" 2>&1); then
 		t_ok "$name: none (${out#clean } bytes searched)"
 	else
 		t_fail "$name" "$(printf '%s\n' "$out" | head -n 5)"

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """Key material, and where it must not be, for secrets.sh.
 
-  secrets.py hold HOST PORT OUT MARKER
+  keyhunt.py hold HOST PORT OUT MARKER
       A TLS 1.3 and a TLS 1.2 connection, each with GET /hello.  From the
       client's key log it derives what the daemon derived and gave the
       kernel: both directions' traffic secrets (1.3) or master secret (1.2),
       write keys and IVs.  Writes them to OUT ("NAME HEX" per line), prints
       "ready", keeps both connections open until the file MARKER exists, then
       one more GET /hello on each; prints "ok".
-  secrets.py search KEYS PATH...
+  keyhunt.py search KEYS PATH...
       Looks for every secret of KEYS (raw, and as hex in either case) in
       each PATH: a file, a directory (every file under it), "pid:N" (the
       process's memory as its core would hold it: every readable mapping
