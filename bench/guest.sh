@@ -9,7 +9,7 @@
 # front end relays to, and the ceiling (plain).  The contenders:
 #
 #   fwd      khttps forward binding -> 8080            8443 (ECDSA), 8453 (RSA)
-#   queue    khttps queue binding -> khttps-serve      8444
+#   queue    khttps queue bindings -> khttps-serve     8444 (ECDSA), 8454 (RSA)
 #   nginx    nginx terminating TLS, serving the files  8445, 8455
 #   haproxy  HAProxy, TLS -> TCP to 8080               8446, 8456
 #   stunnel  stunnel4, TLS -> TCP to 8080              8447, 8457
@@ -21,12 +21,16 @@
 # same files and the same two vCPUs; the repetitions interleave the
 # contenders, so drift spreads over all.  Each measurement is one JSON line
 # from bench/cell.py in OUTDIR/raw.jsonl; report.py makes the table.
-# BENCH_REPS (default 5) and BENCH_SECS (default 5) shorten a trial run.
+# BENCH_REPS (default 5) and BENCH_SECS (default 5) shorten a trial run;
+# BENCH_ONLY, an extended regular expression, keeps only the cells whose
+# "CONTENDER WORKLOAD" it matches (e.g. '(fwd|haproxy) small$'; the idle
+# connection figures are "memory plain", "memory fwd" and "memory nginx").
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=$1
 reps=${BENCH_REPS:-5}
 secs=${BENCH_SECS:-5}
+only=${BENCH_ONLY:-}
 ctl=$src/build/khttpsctl
 W=$(mktemp -d /tmp/khttps-bench.XXXXXX)
 pids=()
@@ -141,14 +145,17 @@ for b in "8443 ec" "8453 rsa"; do
 	"$ctl" binding add 127.0.0.1:$1 cert "$W/$2.crt" key "$W/$2.key" \
 		backend 127.0.0.1:8080 > /dev/null
 done
-"$ctl" binding add 127.0.0.1:8444 cert "$W/ec.crt" key "$W/ec.key" queue bench > /dev/null
+for b in "8444 ec" "8454 rsa"; do
+	set -- $b
+	"$ctl" binding add 127.0.0.1:$1 cert "$W/$2.crt" key "$W/$2.key" queue bench > /dev/null
+done
 "$src/build/khttps-serve" -q bench -r "$W/www" > "$W/serve.log" 2>&1 &
 pids+=($!)
 printf '[global]\nktls = true\n' > "$W/gnutls.conf"
 GNUTLS_SYSTEM_PRIORITY_FILE=$W/gnutls.conf gnutls-serv --http --httpdata="$W/www/64m" -p 8448 \
 	--x509certfile "$W/ec.crt" --x509keyfile "$W/ec.key" > "$W/gnutls.log" 2>&1 &
 pids+=($!)
-for port in 8080 8443 8444 8445 8446 8447 8448 8453 8455 8456 8457; do
+for port in 8080 8443 8444 8445 8446 8447 8448 8453 8454 8455 8456 8457; do
 	for i in $(seq 300); do listening $port && break; sleep 0.1; done
 	listening $port || { say "nothing listens on $port"; exit 1; }
 done
@@ -180,7 +187,7 @@ url() {	# CONTENDER KIND PATH: the URL of PATH at CONTENDER's port for KIND (ec 
 	local base
 	case $1-$2 in
 	plain-*) echo "http://127.0.0.1:8080$3"; return ;;
-	fwd-ec) base=8443 ;; fwd-rsa) base=8453 ;; queue-*) base=8444 ;;
+	fwd-ec) base=8443 ;; fwd-rsa) base=8453 ;; queue-ec) base=8444 ;; queue-rsa) base=8454 ;;
 	nginx-ec) base=8445 ;; nginx-rsa) base=8455 ;;
 	haproxy-ec) base=8446 ;; haproxy-rsa) base=8456 ;;
 	stunnel-ec) base=8447 ;; stunnel-rsa) base=8457 ;;
@@ -207,6 +214,7 @@ settle() {
 cell() {	# CONTENDER WORKLOAD REP [cell.py options] -- COMMAND...
 	local c=$1 w=$2 r=$3
 	shift 3
+	[[ "$c $w" =~ $only ]] || return 0
 	settle
 	say "rep $r: $c $w"
 	python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w --tag rep=$r \
@@ -227,7 +235,7 @@ for r in $(seq "$reps"); do
 		"$(url gnutls ec /64m)"
 	echo "gnutls_ktls_tx $(( $(awk '$1 == "TlsTxSw" { print $2 }' /proc/net/tls_stat) - tls0 ))" \
 		>> "$out/meta.txt"
-	for c in fwd nginx haproxy stunnel; do
+	for c in fwd queue nginx haproxy stunnel; do
 		for k in ec rsa; do
 			cell $c full-$k $r -- openssl s_time -connect "$(hostport "$(url $c $k /)")" \
 				-new -www /small -time $secs
@@ -248,6 +256,7 @@ slab_kb() { awk '/^Slab:/ { s = $2 } /^KernelStack:/ { k = $2 } END { print s + 
 n=${BENCH_IDLE:-500}
 for m in "plain 8080 plain" "fwd 8443 tls" "nginx 8445 tls"; do
 	set -- $m
+	[[ "memory $1" =~ $only ]] || continue
 	say "memory: $n idle $1 connections"
 	sync; echo 2 > /proc/sys/vm/drop_caches; sleep 1
 	before=$(slab_kb)
