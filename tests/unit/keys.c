@@ -279,4 +279,22 @@ TEST(tls12_key_block_random_order)
 		     "4c7a1bab8bf68c49");
 }
 
+/* kd_unhex() reads the key log's secrets: hex of either case and nothing else. */
+TEST(unhex)
+{
+	uint8_t out[4];
+	size_t len = 0;
+
+	ASSERT_EQ(kd_unhex("00ff7Fa0", out, sizeof(out), &len), 0);
+	ASSERT_EQ(len, 4u);
+	ASSERT_BYTES(out, 4, "00ff7fa0");
+	ASSERT_EQ(kd_unhex("", out, sizeof(out), &len), 0);
+	ASSERT_EQ(len, 0u);
+	ASSERT_EQ(kd_unhex("abc", out, sizeof(out), &len), -1);	/* odd */
+	ASSERT_EQ(kd_unhex("0011223344", out, sizeof(out), &len), -1);	/* too long */
+	ASSERT_EQ(kd_unhex("0g", out, sizeof(out), &len), -1);
+	ASSERT_EQ(kd_unhex(" f", out, sizeof(out), &len), -1);
+	ASSERT_EQ(kd_unhex("+f", out, sizeof(out), &len), -1);
+}
+
 TEST_HARNESS_MAIN

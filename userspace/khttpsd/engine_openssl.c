@@ -78,23 +78,6 @@ static void kd_msg_cb(int write_p, int version, int content_type, const void *bu
 		*switched = true;
 }
 
-static int kd_unhex(const char *hex, uint8_t *out, size_t max, size_t *len)
-{
-	size_t n = strlen(hex) / 2, i;
-
-	if (n > max || strlen(hex) % 2)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned int v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	*len = n;
-	return 0;
-}
-
 /* TLS 1.3 traffic secrets arrive as NSS key-log lines. */
 static void kd_keylog_cb(const SSL *ssl, const char *line)
 {

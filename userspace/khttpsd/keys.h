@@ -23,6 +23,10 @@ int kd_tls12_key_block(const EVP_MD *md, const uint8_t *master, size_t master_le
 		       const uint8_t client_random[32], const uint8_t server_random[32],
 		       uint8_t *out, size_t out_len);
 
+/* Hex (either case, nothing else) into at most @max bytes of @out; their
+ * number in *@len.  Returns 0 or -1. */
+int kd_unhex(const char *hex, uint8_t *out, size_t max, size_t *len);
+
 struct kd_dir_keys;
 
 /* A record sequence number, big-endian, as kTLS and TLS carry it. */

@@ -34,6 +34,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "keys.h"
 #include "khttpsd.h"
 
 #define KD_TICKET_KEYS	3
@@ -59,18 +60,9 @@ static void kd_hex(const unsigned char *b, size_t n, char *out)
 
 static int kd_unhex_exact(const char *hex, unsigned char *out, size_t n)
 {
-	size_t i;
+	size_t len;
 
-	if (strlen(hex) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned int v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
+	return kd_unhex(hex, out, n, &len) || len != n ? -1 : 0;
 }
 
 /*
