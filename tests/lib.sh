@@ -13,6 +13,8 @@
 #   t_slab_snapshot          "CACHE ACTIVE" lines, sorted, once RCU frees and unused dentries went
 #   t_tcpext NAME            this namespace's TcpExt counter NAME (/proc/net/netstat)
 #   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
+#   t_daemon                 khttpsd -f -w 2 --trust $dir, logging to $dir/khttpsd.log; pid in $dpid
+#   t_daemon_kill            SIGKILL $dpid and its workers at once (nothing restarts them)
 #   t_backend                backend.py on 127.0.0.1:8080, files from $dir/root
 #   t_cert [DIR]             a self-signed localhost certificate, DIR/cert.pem and key.pem
 #   t_forward_binding ADDR   a forward binding on ADDR with it, to t_backend
