@@ -109,6 +109,7 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_LOCAL]	= { .type = NLA_REJECT },
 	[KHTTPS_A_PHASE]	= { .type = NLA_REJECT },
 	[KHTTPS_A_AGE_MS]	= { .type = NLA_REJECT },
+	[KHTTPS_A_LAST]		= { .type = NLA_REJECT },
 };
 
 /*
@@ -851,7 +852,9 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	     nla_put_u64_64bit(msg, KHTTPS_A_BINDING_ID, kc->kc_binding->kb_id, KHTTPS_A_PAD) ||
 	     khttps_nl_put_binding_certs(msg, kc->kc_binding) :
 	     nla_put_flag(msg, KHTTPS_A_SELECT)) ||
-	    (kc->kc_peer.ss_family && khttps_nl_put_addr(msg, KHTTPS_A_PEER, &kc->kc_peer))) {
+	    (kc->kc_peer.ss_family && khttps_nl_put_addr(msg, KHTTPS_A_PEER, &kc->kc_peer)) ||
+	    /* Spares the worker an ACCEPT that would find nothing. */
+	    (list_empty(&kn->kn_pending) && nla_put_flag(msg, KHTTPS_A_LAST))) {
 		put_unused_fd(fd);
 		err = -EMSGSIZE;
 		goto err_requeue;

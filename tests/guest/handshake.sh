@@ -69,6 +69,18 @@ else
 fi
 echo 10000 > /sys/module/khttps/parameters/handshake_timeout_ms
 
+t_log "step: HS_ACCEPT by hand: the reply that takes the last waiting connection says so"
+lost0=$(stat_of worker_lost)
+out=$(timeout 60 python3 "$T_SRC/tests/guest/acceptlast.py" 127.0.0.1 8443 3 2>&1) &&
+	t_ok "HS_ACCEPT: KHTTPS_A_LAST on the last of 3 waiting, then EAGAIN ($out)" ||
+	t_fail "HS_ACCEPT: KHTTPS_A_LAST on the last of 3 waiting, then EAGAIN" "$out"
+# Its netlink socket closed: the three it took fail as worker_lost at once.
+t_wait 10 eval '[ "$(stat_of pending)" = 0 ]'
+[ "$(stat_of worker_lost)" = $((lost0 + 3)) ] && [ "$(stat_of pending)" = 0 ] &&
+	t_ok "the connections of a worker that went away fail at once (worker_lost)" ||
+	t_fail "the connections of a worker that went away fail at once" \
+		"worker_lost $lost0 -> $(stat_of worker_lost), pending $(stat_of pending)"
+
 t_log "step: daemon; TLS 1.3 and 1.2 with each kTLS cipher"
 "$KHTTPSD" -f -w 2 --trust "$dir" 2> "$dir/khttpsd.log" &
 dpid=$!

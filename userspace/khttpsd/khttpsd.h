@@ -89,6 +89,7 @@ struct kd_job {
 	uint64_t conn_id;
 	int fd;
 	bool select;		/* no binding yet: pick one by SNI with @select_fn */
+	bool last;		/* the kernel said no other connection waited */
 	struct kd_binding binding;	/* when !select */
 	char peer[64];
 	kd_select_fn select_fn;

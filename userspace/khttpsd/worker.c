@@ -124,6 +124,7 @@ static int parse_accept(struct nlattr **tb, void *arg)
 	khttps_nl_get_addr(tb[KHTTPS_A_PEER], &peer);
 	khttps_addr_format(&peer, job->peer, sizeof(job->peer));
 	job->select = tb[KHTTPS_A_SELECT] != NULL;
+	job->last = tb[KHTTPS_A_LAST] != NULL;
 	/* An fd we hold must reach the caller even when the rest is garbled. */
 	if (!job->select && (parse_binding(tb, &job->binding) || job->binding.store[0]))
 		job->binding.cert[0] = job->binding.key[0] = '\0';
@@ -363,6 +364,12 @@ static int kd_hs_start(const struct kd_job *job)
 }
 
 /*
+ * Connections may wait for us: at start (those queued before we joined),
+ * after a READY, until an ACCEPT takes the last one or finds none.
+ */
+static bool kd_waiting = true;
+
+/*
  * Take waiting connections while there is room, starting a handshake for
  * each.  Return: 0 when none is left or no room, -1 when ACCEPT failed
  * otherwise (the caller retries soon).
@@ -373,17 +380,21 @@ static int drain(struct khttps_nl *nl)
 	struct nl_msg *msg;
 	int err;
 
-	while (!kd_stop && kd_nhs < KD_HS_MAX) {
+	while (!kd_stop && kd_waiting && kd_nhs < KD_HS_MAX) {
 		memset(&job, 0, sizeof(job));
 		job.fd = -1;
 		msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_ACCEPT);
 		if (!msg)
 			return -1;
 		err = khttps_nl_request(nl, msg, parse_accept, &job);
-		if (err == -EAGAIN)
-			return 0;	/* nothing waits */
+		if (err == -EAGAIN) {
+			kd_waiting = false;	/* nothing waits */
+			return 0;
+		}
 		if (err)
 			return -1;
+		if (job.last)
+			kd_waiting = false;
 		job.select_fn = select_binding;
 		job.session_fn = session_check;
 		job.select_arg = nl;
@@ -500,12 +511,14 @@ int kd_worker_run(const struct kd_config *cfg)
 		}
 		/*
 		 * Connections queued before we joined were announced to no one:
-		 * the first drain takes them.  After that every new one sends a
-		 * READY (an overrun shows as POLLERR), so the worker sleeps until
-		 * there is work or a handshake's socket is ready: no wake-ups
-		 * while established connections move data, which is all in the
-		 * kernel.  A worker with every slot taken leaves new connections
-		 * to the others, and looks again as soon as one ends.
+		 * the first drain takes them.  After that the first to arrive in
+		 * an empty queue sends a READY (an overrun shows as POLLERR),
+		 * and drain() asks until an ACCEPT took the last (KHTTPS_A_LAST)
+		 * or found none.  So the worker sleeps until there is work or a
+		 * handshake's socket is ready: no wake-ups while established
+		 * connections move data, which is all in the kernel.  A worker
+		 * with every slot taken leaves new connections to the others,
+		 * and looks again as soon as one ends.
 		 */
 		timeout = drain(&nl) ? 1000 : -1;
 		n = kd_nhs;
@@ -523,6 +536,7 @@ int kd_worker_run(const struct kd_config *cfg)
 			/* The wake-up is all a READY says; ACCEPT gets the work. */
 			while (recv(pfd[0].fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 				;
+			kd_waiting = true;
 		}
 		kd_hs_run_ready(pfd, n);
 	}

@@ -80,7 +80,8 @@
  *	%KHTTPS_A_PEER, %KHTTPS_A_BIND (the listening address), and either
  *	%KHTTPS_A_BINDING_ID, %KHTTPS_A_CERT, %KHTTPS_A_KEY (the address
  *	binding: the port has no host or ccs binding) with %KHTTPS_A_POLICY,
- *	or %KHTTPS_A_SELECT.
+ *	or %KHTTPS_A_SELECT; and %KHTTPS_A_LAST when no other connection
+ *	waited, so the worker need not ask again until the next READY.
  *	EAGAIN when nothing waits.  The connection belongs to the caller's
  *	netlink port from now on: if that socket closes, it is failed.
  * @KHTTPS_CMD_HS_SELECT: khttpsd worker -> kernel, do.  Request:
@@ -211,6 +212,10 @@ enum khttps_cmd {
  * @KHTTPS_A_AGE_MS: u64, in %KHTTPS_CMD_CONN_GET: milliseconds since accept
  * @KHTTPS_A_SESSION_LIFE: u32, in DONE with %KHTTPS_A_SESSION_TOKEN: seconds
  *	the session stays resumable after a clean end (at most 604800)
+ * @KHTTPS_A_LAST: flag, in the %KHTTPS_CMD_HS_ACCEPT reply: the connection
+ *	taken was the last one waiting; the next to arrive sends a
+ *	%KHTTPS_CMD_HS_READY.  Without it more may wait: ACCEPT again until
+ *	-EAGAIN (an older module never sends it)
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -258,6 +263,7 @@ enum khttps_attr {
 	KHTTPS_A_LOCAL,
 	KHTTPS_A_PHASE,
 	KHTTPS_A_AGE_MS,
+	KHTTPS_A_LAST,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
