@@ -6,8 +6,8 @@
  * and key derivation runs in OpenSSL's stack frames, deeper than ours.  A
  * core of a worker must show no key of a past handshake (tests/guest/
  * secrets.sh), so every block OpenSSL frees is wiped first.  Stacks need
- * nothing here: each handshake runs on a stack of its own that is unmapped
- * when it ends (worker.c).
+ * nothing here: each handshake runs on a stack of its own, left out of
+ * cores and wiped when it ends (worker.c).
  */
 #include <malloc.h>
 #include <stdlib.h>
