@@ -8,14 +8,16 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/khttps-hs.XXXXXX)
+away=$(mktemp -d /tmp/khttps-untrusted.XXXXXX)
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	"$KHTTPSCTL" binding del 127.0.0.1:8443 > /dev/null 2>&1
 	"$KHTTPSCTL" binding del 127.0.0.1:8444 > /dev/null 2>&1
 	"$KHTTPSCTL" binding del [::1]:8443 > /dev/null 2>&1
+	"$KHTTPSCTL" binding del 127.0.0.1:8446 > /dev/null 2>&1
 	echo 10000 > /sys/module/khttps/parameters/handshake_timeout_ms
-	rm -rf "$dir"
+	rm -rf "$dir" "$away"
 }
 trap cleanup EXIT
 tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
@@ -140,6 +142,35 @@ if [ "$(stat_of handshakes_failed)" = $((before + 1)) ] && [ "$(stat_of handshak
 	t_ok "group/other-readable private key refused with a clear log line"
 else
 	t_fail "group/other-readable private key refused with a clear log line" "$(tail -n 3 "$dir/khttpsd.log")"
+fi
+
+t_log "step: files outside the --trust directory are refused, also once cached"
+# khttpsctl gives the kernel resolved paths; the daemon resolves them again
+# when it loads the files, and reuses what it loaded while the files are the
+# same (device, inode, size, mtime).  A directory on the path turned into a
+# link to copies outside the trusted directory must be refused.
+mkdir "$dir/site"
+cp "$dir/ec.crt" "$dir/ec.key" "$dir/site/"
+cp "$dir/ec.crt" "$dir/ec.key" "$away/"
+chmod 600 "$dir/site/ec.key" "$away/ec.key"
+"$KHTTPSCTL" binding add 127.0.0.1:8446 cert "$dir/site/ec.crt" key "$dir/site/ec.key" backend 127.0.0.1:8080 > /dev/null
+hs8446() { sleep 2 | timeout 30 openssl s_client -connect 127.0.0.1:8446 > /dev/null 2>&1; }
+ok0=$(stat_of handshakes_ok)
+hs8446; hs8446; hs8446
+t_wait 5 eval '[ "$(stat_of handshakes_ok)" -ge $((ok0 + 3)) ]'
+[ "$(stat_of handshakes_ok)" = $((ok0 + 3)) ] && t_ok "files in the trusted directory: served (again from the cache)" ||
+	t_fail "files in the trusted directory: served" "handshakes_ok $ok0 -> $(stat_of handshakes_ok)"
+mv "$dir/site" "$dir/site.old"
+ln -s "$away" "$dir/site"
+before=$(stat_of handshakes_failed); ok0=$(stat_of handshakes_ok)
+hs8446; hs8446
+t_wait 5 eval '[ "$(stat_of handshakes_failed)" -ge $((before + 2)) ]'
+if [ "$(stat_of handshakes_failed)" = $((before + 2)) ] && [ "$(stat_of handshakes_ok)" = "$ok0" ] &&
+   grep -q "refusing $dir/site/ec.crt: not under a trusted directory" "$dir/khttpsd.log"; then
+	t_ok "the path turned outside the trusted directory: refused with a clear log line"
+else
+	t_fail "the path turned outside the trusted directory: refused" \
+		"failed $before -> $(stat_of handshakes_failed), ok $ok0 -> $(stat_of handshakes_ok); $(tail -n 2 "$dir/khttpsd.log")"
 fi
 
 t_log "step: the daemon exits cleanly"

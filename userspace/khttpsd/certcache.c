@@ -20,6 +20,7 @@
 
 /* Which version of a file a cached credential set was built from. */
 struct kd_file_id {
+	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
@@ -79,9 +80,23 @@ static bool kd_trusted(const struct kd_config *cfg, const char *path)
 	return false;
 }
 
+/* Every file named is below a --trust directory, or a refusal is logged. */
+static bool kd_all_trusted(const struct kd_config *cfg, const char *const path[KD_FILES])
+{
+	int f;
+
+	for (f = 0; f < KD_FILES; f++) {
+		if (*path[f] && !kd_trusted(cfg, path[f])) {
+			kd_log(LOG_ERR, "refusing %s: not under a trusted directory (--trust)", path[f]);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool kd_file_same(const struct kd_file_id *id, const struct stat *st)
 {
-	return id->ino == st->st_ino && id->size == st->st_size &&
+	return id->dev == st->st_dev && id->ino == st->st_ino && id->size == st->st_size &&
 	       !memcmp(&id->mtime, &st->st_mtim, sizeof(st->st_mtim));
 }
 
@@ -101,6 +116,7 @@ static void kd_files_note(struct kd_file_id *id, const struct stat *st)
 	int i;
 
 	for (i = 0; i < KD_FILES; i++) {
+		id[i].dev = st[i].st_dev;
 		id[i].ino = st[i].st_ino;
 		id[i].size = st[i].st_size;
 		id[i].mtime = st[i].st_mtim;
@@ -129,10 +145,6 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 	for (f = 0; f < KD_FILES; f++) {
 		if (!*path[f] && f != KD_CERT && f != KD_KEY)
 			continue;
-		if (!kd_trusted(cfg, path[f])) {
-			kd_log(LOG_ERR, "refusing %s: not under a trusted directory (--trust)", path[f]);
-			return NULL;
-		}
 		if (stat(path[f], &st[f])) {
 			kd_log(LOG_ERR, "cannot read %s: %s", path[f], strerror(errno));
 			return NULL;
@@ -161,6 +173,11 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 			;
 		if (f < KD_FILES)
 			continue;
+		/*
+		 * The very files (device, inode, size, mtime) that were
+		 * found under a trusted directory when this entry was built:
+		 * no need to resolve the paths again.
+		 */
 		if (kd_files_same(e->id, st, path))
 			return e->creds;
 		if (e->stale && kd_files_same(e->bad, st, path))
@@ -170,6 +187,8 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 		 * (certificate, then key) do not fit together for a
 		 * moment: serve the version loaded before until they do.
 		 */
+		if (!kd_all_trusted(cfg, path))
+			return NULL;
 		fresh = cc->build(cfg, path, b->client_cert);
 		if (!fresh) {
 			kd_log(LOG_WARNING, "%s changed but cannot be used; serving the version loaded before",
@@ -185,6 +204,8 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 		return e->creds;
 	}
 	/* Not cached: the oldest loaded makes room. */
+	if (!kd_all_trusted(cfg, path))
+		return NULL;
 	e = &cc->entry[cc->next];
 	cc->next = (cc->next + 1) % cc->size;
 	kd_entry_clear(cc, e);
