@@ -149,6 +149,14 @@ int khttps_nl_open(struct khttps_nl *nl)
 	}
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	/*
+	 * libnl peeks at each message for its size, two recvmsg() per
+	 * message.  None we get is larger than 32 KiB (the kernel sizes dump
+	 * messages by the reader's buffer up to that, replies are one page),
+	 * so read each once into a buffer that big.
+	 */
+	nl_socket_disable_msg_peek(nl->sk);
+	nl_socket_set_msg_buf_size(nl->sk, 32768);
 	nl->family = genl_ctrl_resolve(nl->sk, KHTTPS_GENL_NAME);
 	if (nl->family < 0) {
 		err = nl->family;
