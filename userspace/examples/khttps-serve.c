@@ -12,7 +12,9 @@
  *   POST /_khttps/sha256    the SHA-256 (hex) of the request body
  *
  * Keep-alive and pipelining; one thread per connection; the main thread
- * waits on the queue with poll() and accepts until the queue is empty.
+ * waits on the queue with poll() and accepts until the queue is empty.  A
+ * thread whose connection ended waits for the next one (up to SPARE_MAX of
+ * them wait), so a burst of short connections does not start a thread each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -286,9 +288,8 @@ static int one_request(struct conn *c)
 	return !err && keep;
 }
 
-static void *conn_main(void *arg)
+static void serve_conn(struct conn *c)
 {
-	struct conn *c = arg;
 	char peer[64];
 
 	if (verbose) {
@@ -302,7 +303,53 @@ static void *conn_main(void *arg)
 		;
 	close(c->fd);	/* the kernel sends close_notify */
 	free(c);
-	return NULL;
+}
+
+/*
+ * Threads without a connection wait on @spare_cond; the main thread hands
+ * each new connection to one of them through @handed, or starts a thread.
+ */
+#define SPARE_MAX	16
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spare_cond = PTHREAD_COND_INITIALIZER;
+static unsigned int spare;	/* waiting and not yet handed a connection */
+static struct conn *handed[SPARE_MAX];
+static unsigned int nhanded;
+
+static void *conn_main(void *arg)
+{
+	struct conn *c = arg;
+
+	for (;;) {
+		serve_conn(c);
+		pthread_mutex_lock(&spare_lock);
+		if (spare + nhanded >= SPARE_MAX) {
+			pthread_mutex_unlock(&spare_lock);
+			return NULL;
+		}
+		spare++;
+		while (!nhanded)
+			pthread_cond_wait(&spare_cond, &spare_lock);
+		c = handed[--nhanded];
+		pthread_mutex_unlock(&spare_lock);
+	}
+}
+
+/* @c to a waiting thread, or to a new one.  Return: 0, or -1 (not taken). */
+static int start_conn(struct conn *c, const pthread_attr_t *attr)
+{
+	pthread_t t;
+
+	pthread_mutex_lock(&spare_lock);
+	if (spare) {
+		spare--;
+		handed[nhanded++] = c;
+		pthread_cond_signal(&spare_cond);
+		pthread_mutex_unlock(&spare_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	return pthread_create(&t, attr, conn_main, c) ? -1 : 0;
 }
 
 static void usage(FILE *f)
@@ -366,7 +413,6 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd p = { .fd = khttps_queue_fd(q), .events = POLLIN };
 		struct conn *c;
-		pthread_t t;
 
 		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
 			say("poll: %s", strerror(errno));
@@ -387,7 +433,7 @@ int main(int argc, char **argv)
 				free(c);
 				break;
 			}
-			if (pthread_create(&t, &attr, conn_main, c)) {
+			if (start_conn(c, &attr)) {
 				say("cannot start a thread: closing connection %llu",
 				     (unsigned long long)c->info.conn_id);
 				close(c->fd);
