@@ -13,7 +13,7 @@
 #   t_slab_snapshot          "CACHE ACTIVE" lines, sorted, once RCU frees and unused dentries went
 #   t_tcpext NAME            this namespace's TcpExt counter NAME (/proc/net/netstat)
 #   t_scratch NAME           $dir and $pids, cleaned up at exit (then t_cleanup, if defined)
-#   t_daemon                 khttpsd -f -w 2 --trust $dir, logging to $dir/khttpsd.log; pid in $dpid
+#   t_daemon [OPTION...]     khttpsd -f -w 2 --trust $dir OPTION..., logging to $dir/khttpsd.log; pid in $dpid
 #   t_daemon_kill            SIGKILL $dpid and its workers at once (nothing restarts them)
 #   t_backend                backend.py on 127.0.0.1:8080, files from $dir/root
 #   t_cert [DIR]             a self-signed localhost certificate, DIR/cert.pem and key.pem
@@ -93,11 +93,11 @@ t_site() {
 	t_backend
 	t_check "forward binding" t_forward_binding "$1"
 }
-# khttpsd in the foreground, 2 workers, trusting $dir, logging to
-# $dir/khttpsd.log; its pid in $dpid.  t_daemon_kill SIGKILLs it and its
-# workers at once, so nothing restarts them.
+# khttpsd in the foreground, 2 workers, trusting $dir, with the options
+# given, logging to $dir/khttpsd.log; its pid in $dpid.  t_daemon_kill
+# SIGKILLs it and its workers at once, so nothing restarts them.
 t_daemon() {
-	"$KHTTPSD" -f -w 2 --trust "$dir" >> "$dir/khttpsd.log" 2>&1 &
+	"$KHTTPSD" -f -w 2 --trust "$dir" "$@" >> "$dir/khttpsd.log" 2>&1 &
 	dpid=$!
 }
 t_daemon_kill() {

@@ -29,8 +29,8 @@ expect() {
 t_log "step: certificates, backend, daemon"
 python3 "$T_SRC/tests/guest/pki.py" "$dir"
 t_backend
-"$KHTTPSD" -f -w 2 --trust "$dir" --ticket-keys "$dir/keys/ticket-keys" > "$dir/khttpsd.log" 2>&1 &
-daemon=$!
+t_daemon --ticket-keys "$dir/keys/ticket-keys"
+daemon=$dpid
 pids+=($daemon)
 t_wait 20 eval '[ "$(pgrep -c -P $daemon)" = 2 ]' || t_log "workers did not start"
 t_check "binding add $B" "$KHTTPSCTL" binding add $B cert "$dir/server.crt" \

@@ -39,8 +39,8 @@ chmod 600 "$dir"/*.key
 mkdir -p "$dir/store" "$dir/conf"
 cp "$dir/a.crt" "$dir/store/s.example.test.crt"; cp "$dir/a.key" "$dir/store/s.example.test.key"
 t_backend
-"$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon
+pids+=("$dpid")
 t_wait 30 "$KHTTPSCTL" stats --json > /dev/null
 
 t_log "step: apply a file written by hand"

@@ -25,8 +25,8 @@ t_backend
 	backend 127.0.0.1:8080 > /dev/null 2>&1
 "$KHTTPSCTL" binding add 127.0.0.1:8445 cert "$dir/cert.pem" key "$dir/key.pem" \
 	queue connsq > /dev/null 2>&1
-"$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon
+pids+=("$dpid")
 [ "$(conns)" = "[]" ] && t_ok "no connections: an empty list" || t_fail "no connections: an empty list" "$(conns)"
 
 t_log "step: two relayed connections, a queued one, a stalled handshake"

@@ -28,8 +28,8 @@ t_backend
 	backend 127.0.0.1:9 > /dev/null 2>&1
 "$KHTTPSCTL" binding add www.example.test:8444 cert "$dir/cert.pem" key "$dir/key.pem" \
 	backend 127.0.0.1:8080 > /dev/null 2>&1
-"$KHTTPSD" -f -w 2 --trust "$dir" --error-log "$dir/error.log" > "$dir/khttpsd.log" 2>&1 &
-daemon=$!
+t_daemon --error-log "$dir/error.log"
+daemon=$dpid
 pids+=($daemon)
 "$KHTTPSCTL" monitor --json > "$dir/monitor.json" 2> "$dir/monitor.err" &
 pids+=($!)

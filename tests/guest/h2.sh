@@ -26,8 +26,8 @@ head -c $((1024 * 1024)) /dev/urandom > "$dir/root/big"
 nghttpd --no-tls --address=127.0.0.1 -d "$dir/root" 8081 > "$dir/nghttpd.log" 2>&1 &
 pids+=($!)
 t_wait 30 t_listening 127.0.0.1:8081 || t_log "nghttpd not listening"
-"$KHTTPSD" -f -w 2 --trust "$dir" --ticket-keys "$dir/keys/ticket-keys" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon --ticket-keys "$dir/keys/ticket-keys"
+pids+=("$dpid")
 t_check "binding add $B ... alpn h2,http/1.1" "$KHTTPSCTL" binding add $B cert "$dir/server.crt" \
 	key "$dir/server.key" backend 127.0.0.1:8081 alpn h2,http/1.1
 

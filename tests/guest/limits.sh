@@ -48,8 +48,8 @@ idle() { [ "$(stat_of active)" -eq 0 ]; }
 
 t_log "step: certificate, backend, forward binding, daemon"
 t_site 127.0.0.1:8443
-"$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon
+pids+=("$dpid")
 out=$(hello)
 [ "$out" = "hello from the backend" ] && t_ok "served" || t_fail "served" "$out"
 

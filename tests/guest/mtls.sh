@@ -27,8 +27,8 @@ served() { [ "$1" = "hello from the backend" ]; }
 t_log "step: certificates, backend, daemon"
 python3 "$T_SRC/tests/guest/pki.py" "$dir"
 t_backend
-"$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon
+pids+=("$dpid")
 out=$("$KHTTPSCTL" binding add $B cert "$dir/server.crt" key "$dir/server.key" clientcert require \
 	backend 127.0.0.1:8080 2>&1); rc=$?
 [ $rc = 1 ] && [[ $out == *"need a ca file"* ]] && t_ok "clientcert require without a ca is refused" ||

@@ -40,8 +40,8 @@ mkdir -p "$dir/root-www"
 python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root-www" > "$dir/backend.log" 2>&1 &
 pids+=($!)
 t_wait 30 t_listening 127.0.0.1:8080 || t_log "backend not listening"
-"$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon
+pids+=("$dpid")
 
 t_log "step: certificate chain"
 t_check "binding with chain FILE" "$KHTTPSCTL" binding add $B cert "$dir/leaf.crt" key "$dir/leaf.key" \

@@ -32,8 +32,8 @@ t_log "step: certificates, backends, daemon"
 python3 "$T_SRC/tests/guest/pki.py" "$dir"
 python3 "$T_SRC/tests/guest/pp2backend.py" 8082 > "$dir/pp2.log" 2>&1 &
 pids+=($!)
-"$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon
+pids+=("$dpid")
 t_wait 30 t_listening 127.0.0.1:8082 || t_log "pp2backend not listening"
 
 out=$("$KHTTPSCTL" binding add 127.0.0.1:8443 cert "$dir/server.crt" key "$dir/server.key" \

@@ -57,8 +57,8 @@ for c in www api wild dflt local; do mkcert "$dir/$c" "$c.example.test"; done
 for i in $(seq "$NAMES"); do mkcert "$dir/n$i" "n$i.many.test"; done
 mkdir -p "$dir/store"
 t_backend
-"$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
-pids+=($!)
+t_daemon
+pids+=("$dpid")
 add() { "$KHTTPSCTL" binding add "$1" cert "$dir/$2.crt" key "$dir/$2.key" backend 127.0.0.1:8080; }
 
 t_log "step: host bindings on one port"
