@@ -15,24 +15,27 @@
 #include "keys.h"
 #include "khttpsd.h"
 
+/* The two KDFs key derivation needs, by their OpenSSL names. */
+enum kd_kdf { KD_HKDF, KD_TLS1_PRF, KD_NKDF };
+static const char *const kd_kdf_name[KD_NKDF] = { "HKDF", "TLS1-PRF" };
+
 /*
- * Run the OpenSSL KDF @name ("HKDF" or "TLS1-PRF") with @params into @out:
- * 0 or -1.  Each is fetched once per process: an OpenSSL 3.0 fetch is a
- * locked lookup in the provider's method store, about a tenth of what the
- * derivation costs, and there are four derivations per handshake.
+ * Run the OpenSSL KDF @which with @params into @out: 0 or -1.  Each is
+ * fetched once per process: an OpenSSL 3.0 fetch is a locked lookup in the
+ * provider's method store, about a tenth of what the derivation costs, and
+ * there are four derivations per handshake.
  */
-static int kdf_derive(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t out_len)
+static int kdf_derive(enum kd_kdf which, const OSSL_PARAM *params, uint8_t *out, size_t out_len)
 {
-	static EVP_KDF *hkdf, *prf;
-	EVP_KDF **kdf = strcmp(name, "HKDF") ? &prf : &hkdf;
+	static EVP_KDF *fetched[KD_NKDF];
 	EVP_KDF_CTX *kctx;
 	int ok;
 
-	if (!*kdf)
-		*kdf = EVP_KDF_fetch(NULL, name, NULL);
-	if (!*kdf)
+	if (!fetched[which])
+		fetched[which] = EVP_KDF_fetch(NULL, kd_kdf_name[which], NULL);
+	if (!fetched[which])
 		return -1;
-	kctx = EVP_KDF_CTX_new(*kdf);
+	kctx = EVP_KDF_CTX_new(fetched[which]);
 	if (!kctx)
 		return -1;
 	ok = EVP_KDF_derive(kctx, out, out_len, params) > 0;
@@ -66,7 +69,7 @@ static int hkdf_expand_label(const EVP_MD *md, const uint8_t *secret, size_t sec
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
 	*p = OSSL_PARAM_construct_end();
-	return kdf_derive("HKDF", params, out, out_len);
+	return kdf_derive(KD_HKDF, params, out, out_len);
 }
 
 int kd_tls13_traffic_keys(const EVP_MD *md, const uint8_t *secret, size_t secret_len,
@@ -93,7 +96,7 @@ int kd_tls12_prf(const EVP_MD *md, const uint8_t *secret, size_t secret_len, con
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)label, strlen(label));
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed, seed_len);
 	*p = OSSL_PARAM_construct_end();
-	if (kdf_derive("TLS1-PRF", params, out, out_len)) {
+	if (kdf_derive(KD_TLS1_PRF, params, out, out_len)) {
 		OPENSSL_cleanse(out, out_len);
 		return -1;
 	}
