@@ -321,6 +321,12 @@ static void kd_hs_main(void)
 static struct kd_hs *kd_hs_spare[KD_HS_SPARE];
 static unsigned int kd_nspare;
 
+/* Where @h's stack begins, above its guard page. */
+static char *kd_hs_stack(const struct kd_hs *h)
+{
+	return h->map + (size_t)sysconf(_SC_PAGESIZE);
+}
+
 static void kd_hs_unmap(struct kd_hs *h)
 {
 	munmap(h->map, KD_HS_STACK + (size_t)sysconf(_SC_PAGESIZE));
@@ -336,7 +342,7 @@ static int kd_hs_wipe_stack(struct kd_hs *h)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = KD_HS_STACK / page, low;
 	unsigned char vec[KD_HS_STACK / 4096];
-	char *stack = h->map + page;
+	char *stack = kd_hs_stack(h);
 
 	if (n > sizeof(vec) || mincore(stack, KD_HS_STACK, vec))
 		return -1;
@@ -415,7 +421,7 @@ static int kd_hs_start(const struct kd_job *job)
 		return -1;
 	}
 	h->job = *job;
-	h->ctx.uc_stack.ss_sp = h->map + (size_t)sysconf(_SC_PAGESIZE);
+	h->ctx.uc_stack.ss_sp = kd_hs_stack(h);
 	h->ctx.uc_stack.ss_size = KD_HS_STACK;
 	h->ctx.uc_link = &kd_loop_ctx;
 	makecontext(&h->ctx, kd_hs_main, 0);
