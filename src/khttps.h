@@ -191,6 +191,7 @@ struct khttps_relay {
 	struct wait_queue_entry cwait;	/* on the client socket's wait queue */
 	struct wait_queue_entry bwait;	/* on the backend socket's */
 	bool cwait_on, bwait_on;
+	atomic_long_t events;		/* KHTTPS_RELAY_UP/DOWN: which way a wake-up may move */
 	bool connected;			/* backend TCP handshake done */
 	bool backend_shut;		/* SHUT_WR sent to the backend */
 	unsigned long linger_end;	/* CLOSING: give up sending by then */

@@ -30,7 +30,8 @@
  * does, instead of replacing sk_data_ready and friends.  kTLS wraps those
  * callbacks and restores what it saved at close, so a replaced callback
  * could outlive the module; a wait-queue entry is removed before the socket
- * is released.  Every wake-up only queues the connection's work.
+ * is released.  Every wake-up only notes which way data may move and queues
+ * the connection's work.
  *
  * Records: a client close_notify shuts the backend's write side and the
  * relay goes on until the backend ends; a backend EOF sends close_notify
@@ -60,10 +61,41 @@
 #define KHTTPS_LINGER_MS	10000
 #define KHTTPS_LINGER_POLL_MS	20
 
+/*
+ * Which direction a wake-up may let move (bits of khttps_relay.events):
+ * readable client or writable backend moves data up, readable backend or
+ * writable client moves it down.  The relay runs only the directions woken,
+ * so a response does not also cost an empty read of the client.
+ */
+enum {
+	KHTTPS_RELAY_UP,
+	KHTTPS_RELAY_DOWN,
+};
+#define KHTTPS_RELAY_BOTH	(BIT(KHTTPS_RELAY_UP) | BIT(KHTTPS_RELAY_DOWN))
+
+static unsigned long khttps_relay_events(const struct khttps_relay *r,
+					 const struct wait_queue_entry *wq_entry, void *key)
+{
+	__poll_t mask = key_to_poll(key);
+	unsigned long in, out;
+
+	/* No key (a state change: connect done, FIN), or an error: both ways. */
+	if (!key || (mask & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+		return KHTTPS_RELAY_BOTH;
+	in = wq_entry == &r->cwait ? BIT(KHTTPS_RELAY_UP) : BIT(KHTTPS_RELAY_DOWN);
+	out = KHTTPS_RELAY_BOTH & ~in;
+	return (mask & EPOLLIN ? in : 0) | (mask & EPOLLOUT ? out : 0);
+}
+
 static int khttps_relay_wake(struct wait_queue_entry *wq_entry, unsigned int mode, int sync,
 			     void *key)
 {
 	struct khttps_conn *kc = wq_entry->private;
+	unsigned long ev = khttps_relay_events(kc->kc_relay, wq_entry, key);
+
+	if (!ev)
+		return 0;
+	atomic_long_or(ev, &kc->kc_relay->events);
 
 	/*
 	 * The entries are removed (khttps_relay_detach) before the table's
@@ -146,6 +178,18 @@ static int khttps_pipe_send(struct khttps_pipe *p, struct socket *sock)
 }
 
 /*
+ * Would a read find nothing (no data, no end, no error)?  Seen without the
+ * socket lock, as poll sees it; for kTLS, sk_is_readable() says whether a
+ * whole record is there.  Saves the locked read that would say -EAGAIN.
+ */
+static bool khttps_rx_idle(struct sock *sk)
+{
+	return skb_queue_empty_lockless(&sk->sk_receive_queue) && !sk_is_readable(sk) &&
+	       !READ_ONCE(sk->sk_err) && !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	       READ_ONCE(sk->sk_state) != TCP_CLOSE;
+}
+
+/*
  * Receive into an empty pipe.  On the kTLS side a control buffer makes kTLS
  * return one record type per call and say which (*type); without one, a
  * non-data record would be an EIO that stays queued.
@@ -160,6 +204,8 @@ static int khttps_pipe_recv(struct khttps_pipe *p, struct socket *sock, u8 *type
 	struct msghdr msg = {};
 	int n;
 
+	if (khttps_rx_idle(sock->sk))
+		return -EAGAIN;
 	n = khttps_pipe_reclaim(p);
 	if (n)
 		return n;
@@ -306,6 +352,8 @@ static int khttps_splice_fill(struct khttps_splice *s, struct socket *sock)
 	struct sock *sk = sock->sk;
 	int n;
 
+	if (khttps_rx_idle(sk))
+		return -EAGAIN;
 	/* kTLS may still reference the copy pages of the last batch. */
 	n = khttps_pipe_reclaim(&s->copy);
 	if (n)
@@ -535,11 +583,12 @@ static int khttps_relay_connected(struct khttps_relay *r)
 }
 
 /**
- * khttps_relay_work() - move data both ways until neither side can go on
+ * khttps_relay_work() - move data the ways woken until neither can go on
  * @work: &khttps_conn.kc_work
  *
- * Runs for each wake-up of either socket; holds a connection reference
- * taken by whoever queued it.
+ * Runs for each wake-up of either socket, only the directions the wake-ups
+ * named (khttps_relay_events); holds a connection reference taken by
+ * whoever queued it.
  *
  * Context: process (khttps_wq); takes kn_lock only to close.
  */
@@ -549,6 +598,8 @@ void khttps_relay_work(struct work_struct *work)
 	struct khttps_relay *r = kc->kc_relay;
 	struct khttps_end end = { 0, -1 };
 	int up, down, err;
+	bool moved = false;
+	unsigned long ev;
 
 	switch (READ_ONCE(kc->kc_state)) {
 	case KHTTPS_CONN_CLOSING:
@@ -565,9 +616,10 @@ void khttps_relay_work(struct work_struct *work)
 							  TLS_ALERT_INTERNAL_ERROR });
 		goto out;
 	}
-	do {
-		up = khttps_relay_up(kc, &end);
-		down = up < 0 ? 0 : khttps_relay_down(kc, &end);
+	/* Until no wake-up came in meanwhile: each direction runs until it would block. */
+	while ((ev = atomic_long_xchg(&r->events, 0))) {
+		up = ev & BIT(KHTTPS_RELAY_UP) ? khttps_relay_up(kc, &end) : 0;
+		down = up < 0 || !(ev & BIT(KHTTPS_RELAY_DOWN)) ? 0 : khttps_relay_down(kc, &end);
 		if (up < 0 || down < 0) {
 			khttps_relay_end(kc, end);
 			goto out;
@@ -580,9 +632,11 @@ void khttps_relay_work(struct work_struct *work)
 			khttps_relay_finish(kc);
 			goto out;
 		}
+		moved |= up > 0 || down > 0;
 		cond_resched();
-	} while (up > 0 || down > 0);
-	khttps_tls_count_records(kc);
+	}
+	if (moved)
+		khttps_tls_count_records(kc);
 out:
 	khttps_conn_put(kc);
 }
@@ -658,6 +712,7 @@ static int khttps_relay_setup(struct khttps_conn *kc)
 	 * Records that arrived with the handshake's last flight are already
 	 * queued, and the connect may have finished before the watch began.
 	 */
+	atomic_long_or(KHTTPS_RELAY_BOTH, &r->events);
 	khttps_conn_get(kc);
 	if (!queue_delayed_work(khttps_wq, &kc->kc_work, 0))
 		refcount_dec(&kc->kc_ref);
