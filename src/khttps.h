@@ -287,6 +287,7 @@ struct khttps_params {
 	unsigned int max_sessions;
 	unsigned int idle_timeout_ms;
 	unsigned int max_conns_per_source;
+	unsigned int rx_expect_no_pad;
 };
 extern struct khttps_params khttps_params;
 extern struct workqueue_struct *khttps_wq;

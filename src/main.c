@@ -24,6 +24,7 @@ struct khttps_params khttps_params = {
 	.close_notify		= 1,
 	.max_sessions		= 65536,
 	.idle_timeout_ms	= 120000,
+	.rx_expect_no_pad	= 1,
 };
 
 /*
@@ -89,6 +90,8 @@ KHTTPS_UINT_PARAM(max_conns_per_source, 0, 4194304,
 		  "Open connections per client address (an IPv6 client's /64) per network namespace (0: no limit), default 0");
 KHTTPS_UINT_PARAM(max_sessions, 0, 4194304,
 		  "Cleanly ended sessions remembered per network namespace for the close_notify policy (oldest dropped first), default 65536");
+KHTTPS_UINT_PARAM(rx_expect_no_pad, 0, 1,
+		  "TLS 1.3 connections from now on: 1 has kTLS decrypt records straight into the reader's pages, expecting clients not to pad them (a padded record is decrypted again, correctly), 0 decrypts into a kernel buffer and copies; default 1");
 
 /**
  * khttps_net() - the khttps state of a network namespace

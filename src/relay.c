@@ -10,7 +10,8 @@
  * 6.12:
  *
  *   client -> backend: kTLS decrypts straight into the pipe's pages (the
- *	decryption is the only pass over the data); the pages go to the
+ *	decryption is the only pass over the data; for TLS 1.3 only with
+ *	rx_expect_no_pad, see khttps_ktls_no_pad); the pages go to the
  *	backend's TCP with MSG_SPLICE_PAGES, which references them instead of
  *	copying.
  *   backend -> client: tcp_read_sock() lends the backend socket's received

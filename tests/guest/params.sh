@@ -14,7 +14,8 @@ default_queue_len 128 1 65535
 close_notify 1 0 1
 max_sessions 65536 0 4194304
 idle_timeout_ms 120000 0 86400000
-max_conns_per_source 0 0 4194304"
+max_conns_per_source 0 0 4194304
+rx_expect_no_pad 1 0 1"
 
 while read -r name def min max; do
 	f=$P/$name
@@ -46,4 +47,32 @@ while read -r name def min max; do
 	done
 	echo "$def" > "$f"
 done <<< "$params"
+
+t_log "step: rx_expect_no_pad decides how kTLS reads TLS 1.3 records"
+# On (serve.inc covers it), a padded record is decrypted a second time and
+# counted; off, kTLS copies every record and never meets the case.
+tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
+if [ -z "$(tls_stat TlsRxNoPadViolation)" ]; then
+	t_skip "rx_expect_no_pad 0" "this kernel's kTLS has no TLS_RX_EXPECT_NO_PAD"
+else
+	t_scratch params
+	t_site 127.0.0.1:8443
+	t_daemon
+	t_cleanup() { echo 1 > $P/rx_expect_no_pad; "$KHTTPSCTL" binding del 127.0.0.1:8443 > /dev/null 2>&1; }
+	head -c 100000 /dev/urandom > "$dir/body"
+	want="$(sha256sum < "$dir/body" | cut -d' ' -f1) exit 0"
+	for v in 0 1; do
+		echo $v > $P/rx_expect_no_pad
+		v0=$(tls_stat TlsRxNoPadViolation)
+		got=$(timeout 300 python3 "$T_SRC/tests/guest/clidrive.py" post "$dir/body" -- \
+			openssl s_client -quiet -connect 127.0.0.1:8443 -tls1_3 -record_padding 4096 \
+			2> "$dir/pad.err")
+		viol=$(( $(tls_stat TlsRxNoPadViolation) - v0 ))
+		[ "$viol" -gt 0 ] && on=1 || on=0
+		[ "$(echo $got)" = "$want" ] && [ $on = $v ] &&
+			t_ok "rx_expect_no_pad $v: a padded upload arrives intact ($viol records decrypted again)" ||
+			t_fail "rx_expect_no_pad $v: a padded upload arrives intact, decrypted again only when 1" \
+				"got: $(echo $got); $viol decrypted again; $(tail -n 3 "$dir/pad.err" | tr '\n' ' ')"
+	done
+fi
 t_done

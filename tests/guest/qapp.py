@@ -6,7 +6,8 @@ include/uapi/linux/khttps.h is checked from a second implementation.
 
   qapp.py QUEUE fd-semantics
       Accept one connection.  Print "keys: E1 E2": what getsockopt and
-      setsockopt of SOL_TLS TLS_TX/TLS_RX give (errno names).  Read "ping",
+      setsockopt of SOL_TLS TLS_TX/TLS_RX give (errno names); "nopad: V":
+      what getsockopt of SOL_TLS TLS_RX_EXPECT_NO_PAD gives.  Read "ping",
       write "pong", then read on: print "eof" when the read returns 0.
       Close (the kernel sends close_notify).
   qapp.py QUEUE splice
@@ -28,7 +29,7 @@ import struct
 import sys
 import time
 
-SOL_TLS, TLS_TX, TLS_RX = 282, 1, 2
+SOL_TLS, TLS_TX, TLS_RX, TLS_RX_EXPECT_NO_PAD = 282, 1, 2, 4
 # struct khttps_attach, struct khttps_accept (with struct khttps_conn_info)
 ATTACH_FMT = "32sI"
 INFO_SIZE = 8 + 2 + 2 + 4 + 128 + 128 + 256 + 256 + 256 + 256 + 48 + 32
@@ -73,6 +74,10 @@ def errname(fn):
 def fd_semantics(s):
     print("keys:", errname(lambda: s.getsockopt(SOL_TLS, TLS_TX, 64)),
           errname(lambda: s.setsockopt(SOL_TLS, TLS_RX, bytes(56))))
+    try:
+        print("nopad:", s.getsockopt(SOL_TLS, TLS_RX_EXPECT_NO_PAD))
+    except OSError as e:
+        print("nopad:", errno.errorcode.get(e.errno, str(e.errno)))
     data = b""
     while not data.endswith(b"ping"):
         chunk = s.recv(100)
