@@ -164,6 +164,7 @@ khttpsd_pids=$(pgrep -d, -f "$src/build/khttpsd")
 say "facts of this run"
 {
 	echo "kernel $(uname -r)"
+	echo "cmdline $(cat /proc/cmdline)"
 	echo "cpus $(nproc)"
 	echo "cpu $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 	echo "reps $reps"

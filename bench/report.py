@@ -145,7 +145,11 @@ def main():
              "Server CPU is the guest's busy CPU time over the cell (/proc/stat) minus the "
              "client's own (getrusage): kernel work on the client's behalf (its TCP, "
              "softirqs) counts as server time, alike for every contender. Switches: "
-             "context switches in the whole guest (/proc/stat ctxt) per unit.", ""]
+             "context switches in the whole guest (/proc/stat ctxt) per unit. The guest "
+             "kernel boots with Debian's defaults (command line: `%s`), without the "
+             "allocator checks the tests use (slub_debug, KFENCE sampling), which would "
+             "make every kernel allocation dearer and so favour user-space TLS." %
+             meta.get("cmdline", "?"), ""]
     lines.append("| workload | contender | throughput | server CPU ms per unit | "
                  "switches per unit | errors |")
     lines.append("| --- | --- | --- | --- | --- | --- |")
