@@ -96,6 +96,8 @@ static int khttps_relay_wake(struct wait_queue_entry *wq_entry, unsigned int mod
 
 	if (!ev)
 		return 0;
+	/* What woke us (the data queued) is seen by whoever sees the event. */
+	smp_mb__before_atomic();
 	atomic_long_or(ev, &kc->kc_relay->events);
 
 	/*
