@@ -361,10 +361,16 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 			   msecs_to_jiffies(khttps_param(handshake_timeout_ms)));
 	kc->kc_hello_wait.private = kc;
 	add_wait_queue(sk_sleep(sock->sk), &kc->kc_hello_wait);
-	/* What came with the accept, before the watch began. */
 	refcount_inc(&kc->kc_ref);
-	queue_work(khttps_wq, &kc->kc_hello_work);
 	mutex_unlock(&kn->kn_lock);
+	/*
+	 * What came with the accept, before the watch began: a client sends
+	 * its ClientHello as soon as the connection is up, so it is often in
+	 * already.  Looked at here rather than in a work item of its own: one
+	 * worker hop less before the handshake.  A wake-up's run of the same
+	 * work may overlap; the state, under kn_lock, lets only one act.
+	 */
+	khttps_conn_hello_work(&kc->kc_hello_work);
 }
 
 /**
