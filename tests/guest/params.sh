@@ -58,6 +58,7 @@ else
 	t_scratch params
 	t_site 127.0.0.1:8443
 	t_daemon
+	pids+=("$dpid")
 	t_cleanup() { echo 1 > $P/rx_expect_no_pad; "$KHTTPSCTL" binding del 127.0.0.1:8443 > /dev/null 2>&1; }
 	head -c 100000 /dev/urandom > "$dir/body"
 	want="$(sha256sum < "$dir/body" | cut -d' ' -f1) exit 0"
