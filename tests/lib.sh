@@ -141,6 +141,8 @@ t_tcpext() {
 	awk -v k="$1" '$1 == "TcpExt:" { if (!h) { split($0, n); h = 1 } else
 		for (i = 2; i <= NF; i++) if (n[i] == k) print $i }' /proc/net/netstat
 }
+# A counter of this namespace's kTLS (/proc/net/tls_stat), e.g. TlsTxSw.
+t_tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
 t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {
 	echo "1..$T_N"

@@ -20,7 +20,6 @@ cleanup() {
 	rm -rf "$dir" "$away"
 }
 trap cleanup EXIT
-tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
 
 t_log "step: certificates (ECDSA P-256 and RSA-2048, self-signed)"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
@@ -90,12 +89,12 @@ sleep 1
 handshake() {	# NAME ARGS...: one s_client handshake, then the counters
 	local name=$1; shift
 	local ok0 tx0 rx0 ok1 tx1 rx1 out
-	ok0=$(stat_of handshakes_ok); tx0=$(tls_stat TlsTxSw); rx0=$(tls_stat TlsRxSw)
+	ok0=$(stat_of handshakes_ok); tx0=$(t_tls_stat TlsTxSw); rx0=$(t_tls_stat TlsRxSw)
 	# The client stays connected for 2 s: in TLS 1.3 it finishes first, and
 	# one that left at once would be counted as gone, not as a handshake.
 	out=$(sleep 2 | timeout 30 openssl s_client -connect 127.0.0.1:8443 -servername localhost "$@" 2>&1)
 	t_wait 5 eval '[ "$(stat_of handshakes_ok)" -gt "$ok0" ]'
-	ok1=$(stat_of handshakes_ok); tx1=$(tls_stat TlsTxSw); rx1=$(tls_stat TlsRxSw)
+	ok1=$(stat_of handshakes_ok); tx1=$(t_tls_stat TlsTxSw); rx1=$(t_tls_stat TlsRxSw)
 	if [[ $out == *"$name"* ]] && [ "$ok1" = $((ok0 + 1)) ] && [ "$tx1" = $((tx0 + 1)) ] && [ "$rx1" = $((rx0 + 1)) ]; then
 		t_ok "handshake $* -> kTLS installed"
 	else

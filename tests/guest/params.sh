@@ -51,8 +51,7 @@ done <<< "$params"
 t_log "step: rx_expect_no_pad decides how kTLS reads TLS 1.3 records"
 # On (serve.inc covers it), a padded record is decrypted a second time and
 # counted; off, kTLS copies every record and never meets the case.
-tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
-if [ -z "$(tls_stat TlsRxNoPadViolation)" ]; then
+if [ -z "$(t_tls_stat TlsRxNoPadViolation)" ]; then
 	t_skip "rx_expect_no_pad 0" "this kernel's kTLS has no TLS_RX_EXPECT_NO_PAD"
 else
 	t_scratch params
@@ -64,11 +63,11 @@ else
 	want="$(sha256sum < "$dir/body" | cut -d' ' -f1) exit 0"
 	for v in 0 1; do
 		echo $v > $P/rx_expect_no_pad
-		v0=$(tls_stat TlsRxNoPadViolation)
+		v0=$(t_tls_stat TlsRxNoPadViolation)
 		got=$(timeout 300 python3 "$T_SRC/tests/guest/clidrive.py" post "$dir/body" -- \
 			openssl s_client -quiet -connect 127.0.0.1:8443 -tls1_3 -record_padding 4096 \
 			2> "$dir/pad.err")
-		viol=$(( $(tls_stat TlsRxNoPadViolation) - v0 ))
+		viol=$(( $(t_tls_stat TlsRxNoPadViolation) - v0 ))
 		[ "$viol" -gt 0 ] && on=1 || on=0
 		[ "$(echo $got)" = "$want" ] && [ $on = $v ] &&
 			t_ok "rx_expect_no_pad $v: a padded upload arrives intact ($viol records decrypted again)" ||
