@@ -143,6 +143,21 @@ t_tcpext() {
 }
 # A counter of this namespace's kTLS (/proc/net/tls_stat), e.g. TlsTxSw.
 t_tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
+# t_post_padded SEC FILE...: post FILEs to 127.0.0.1:8443 over TLS 1.3 with
+# every record padded to 4 KiB (openssl s_client through clidrive.py, SEC at
+# most).  Sets $pad_got (clidrive's words: each body's SHA-256, "exit N") and
+# $pad_viol (records kTLS decrypted a second time meanwhile); stderr in
+# $dir/pad.err.
+t_post_padded() {
+	local sec=$1 v0
+	shift
+	v0=$(t_tls_stat TlsRxNoPadViolation)
+	pad_got=$(timeout "$sec" python3 "$T_SRC/tests/guest/clidrive.py" post "$@" -- \
+		openssl s_client -quiet -connect 127.0.0.1:8443 -tls1_3 -record_padding 4096 \
+		2> "$dir/pad.err")
+	pad_got=$(echo $pad_got)
+	pad_viol=$(( $(t_tls_stat TlsRxNoPadViolation) - v0 ))
+}
 t_listening() { ss -Hltn "sport = :${1##*:}" | grep -qF " ${1} "; }
 t_done() {
 	echo "1..$T_N"

@@ -63,16 +63,12 @@ else
 	want="$(sha256sum < "$dir/body" | cut -d' ' -f1) exit 0"
 	for v in 0 1; do
 		echo $v > $P/rx_expect_no_pad
-		v0=$(t_tls_stat TlsRxNoPadViolation)
-		got=$(timeout 300 python3 "$T_SRC/tests/guest/clidrive.py" post "$dir/body" -- \
-			openssl s_client -quiet -connect 127.0.0.1:8443 -tls1_3 -record_padding 4096 \
-			2> "$dir/pad.err")
-		viol=$(( $(t_tls_stat TlsRxNoPadViolation) - v0 ))
-		[ "$viol" -gt 0 ] && on=1 || on=0
-		[ "$(echo $got)" = "$want" ] && [ $on = $v ] &&
-			t_ok "rx_expect_no_pad $v: a padded upload arrives intact ($viol records decrypted again)" ||
+		t_post_padded 300 "$dir/body"
+		[ "$pad_viol" -gt 0 ] && on=1 || on=0
+		[ "$pad_got" = "$want" ] && [ $on = $v ] &&
+			t_ok "rx_expect_no_pad $v: a padded upload arrives intact ($pad_viol records decrypted again)" ||
 			t_fail "rx_expect_no_pad $v: a padded upload arrives intact, decrypted again only when 1" \
-				"got: $(echo $got); $viol decrypted again; $(tail -n 3 "$dir/pad.err" | tr '\n' ' ')"
+				"got: $pad_got; $pad_viol decrypted again; $(tail -n 3 "$dir/pad.err" | tr '\n' ' ')"
 	done
 fi
 t_done
