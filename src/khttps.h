@@ -74,6 +74,7 @@ struct khttps_net {
 	u64 kn_next_binding_id;
 	struct xarray kn_conns;		/* conn id -> struct khttps_conn */
 	struct list_head kn_pending;	/* waiting for HS_ACCEPT, oldest first */
+	struct xarray kn_workers;	/* netlink port ids that sent HS_ACCEPT */
 	spinlock_t kn_qlock;		/* kn_queues */
 	struct list_head kn_queues;	/* struct khttps_queue, by name */
 	u64 kn_next_id;

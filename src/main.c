@@ -116,6 +116,7 @@ static int __net_init khttps_net_init(struct net *net)
 	spin_lock_init(&kn->kn_qlock);
 	INIT_LIST_HEAD(&kn->kn_queues);
 	xa_init(&kn->kn_conns);
+	xa_init(&kn->kn_workers);
 	khttps_session_init(kn);
 	khttps_source_init(kn);
 	khttps_conn_idle_init(kn);
@@ -147,6 +148,8 @@ static void __net_exit khttps_net_exit(struct net *net)
 	WARN_ON_ONCE(!list_empty(&kn->kn_queues));
 	WARN_ON_ONCE(!hash_empty(kn->kn_sources));
 	xa_destroy(&kn->kn_conns);
+	/* Module unload: the workers' sockets outlive the namespace's state. */
+	xa_destroy(&kn->kn_workers);
 	khttps_session_flush(kn);
 	mutex_destroy(&kn->kn_lock);
 }

@@ -731,8 +731,7 @@ static int khttps_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_iput(msg, info);
 	if (!hdr || khttps_nl_put_stats(msg, &kn->kn_stats) ||
 	    nla_put_u8(msg, KHTTPS_A_DAEMON,
-		       genl_has_listeners(&khttps_genl_family, kn->kn_net,
-					  KHTTPS_MCGRP_IDX_HANDSHAKE))) {
+		       !xa_empty(&kn->kn_workers))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -805,6 +804,22 @@ void khttps_netlink_event(struct khttps_conn *kc, int reason)
 				KHTTPS_MCGRP_IDX_EVENTS, GFP_ATOMIC);
 }
 
+/*
+ * Which namespace has a khttpsd: its workers' request sockets, each known
+ * from its first HS_ACCEPT (a worker asks once at start) until it closes.
+ * genl_has_listeners() cannot say: the kernel keeps one listener bitmap
+ * per netlink protocol, not per namespace, so a daemon anywhere would
+ * count everywhere.  A port id released and at once reused by another
+ * worker may be forgotten until that worker's next HS_ACCEPT: the answer
+ * is for people, nothing waits on it.
+ */
+static int khttps_nl_worker_seen(struct khttps_net *kn, u32 portid)
+{
+	if (xa_load(&kn->kn_workers, portid))
+		return 0;
+	return xa_err(xa_store(&kn->kn_workers, portid, xa_mk_value(1), GFP_KERNEL));
+}
+
 static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
@@ -814,6 +829,9 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int fd, err;
 
+	err = khttps_nl_worker_seen(kn, info->snd_portid);
+	if (err)
+		return err;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -1285,13 +1303,17 @@ static struct genl_family khttps_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(khttps_genl_mcgrps),
 };
 
-/* A worker's netlink socket closed: fail the handshakes it held. */
+/* A worker's netlink socket closed: forget it, fail the handshakes it held. */
 static int khttps_nl_release(struct notifier_block *nb, unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct khttps_net *kn;
 
-	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC && n->portid)
-		khttps_conn_worker_gone(khttps_net(n->net), n->portid);
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
+		return NOTIFY_DONE;
+	kn = khttps_net(n->net);
+	if (xa_erase(&kn->kn_workers, n->portid))
+		khttps_conn_worker_gone(kn, n->portid);
 	return NOTIFY_DONE;
 }
 

@@ -64,6 +64,11 @@ out=$(add 2>&1); rc=$?
 json=$("$KHTTPSCTL" --json stats 2>&1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["daemon"] is True and d["accepted"] >= 0' "$json" 2>/dev/null &&
 	t_ok "stats --json says a daemon runs" || t_fail "stats --json says a daemon runs" "$json"
+# Each network namespace has its own daemon, or none.
+json=$(unshare -n "$KHTTPSCTL" --json stats 2>&1)
+python3 -c 'import json,sys; assert json.loads(sys.argv[1])["daemon"] is False' "$json" 2>/dev/null &&
+	t_ok "another namespace does not see this one's daemon" ||
+	t_fail "another namespace does not see this one's daemon" "$json"
 kill -HUP "$dpid"; sleep 0.5
 kill -0 "$dpid" 2>/dev/null && t_ok "khttpsd survives SIGHUP" || t_fail "khttpsd survives SIGHUP"
 kill -TERM "$dpid"
@@ -71,6 +76,22 @@ rc=124
 for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || { wait "$dpid"; rc=$?; break; }; sleep 0.1; done
 dpid=
 [ $rc = 0 ] && t_ok "khttpsd exits 0 on SIGTERM" || t_fail "khttpsd exits 0 on SIGTERM" "status $rc"
+out=$("$KHTTPSCTL" stats 2>&1)
+[[ $out == *"daemon                     not running"* ]] && t_ok "stats says no daemon once it exited" ||
+	t_fail "stats says no daemon once it exited" "$out"
+unshare -n "$KHTTPSD" -f -w 1 2> "$tmp/d2.log" &
+dpid=$!
+for _ in $(seq 100); do grep -q ready "$tmp/d2.log" && break; sleep 0.1; done
+out=$("$KHTTPSCTL" stats 2>&1)
+if ! grep -q ready "$tmp/d2.log"; then
+	t_fail "a daemon in another namespace does not count here" "no ready: $(cat "$tmp/d2.log")"
+elif [[ $out == *"daemon                     not running"* ]]; then
+	t_ok "a daemon in another namespace does not count here"
+else
+	t_fail "a daemon in another namespace does not count here" "$out"
+fi
+kill -TERM "$dpid"; wait "$dpid"
+dpid=
 
 out=$(nobody "$KHTTPSD" -f 2>&1); rc=$?
 [ $rc = 1 ] && [[ $out == *CAP_NET_ADMIN* ]] && t_ok "khttpsd as nobody names CAP_NET_ADMIN" ||

@@ -169,7 +169,7 @@ int kd_sesscache_put(const uint8_t *id, unsigned int id_len, const void *blob, s
 size_t kd_sesscache_get_blob(const uint8_t *id, unsigned int id_len, void *out, size_t cap);
 
 /* worker.c */
-int kd_worker_run(const struct kd_config *cfg);
+int kd_worker_run(const struct kd_config *cfg, int ready);
 int kd_hs_wait(int fd, short events, const struct timespec *deadline);
 
 /* wipe.c: no secret left in freed OpenSSL memory (handshake stacks go whole: worker.c). */

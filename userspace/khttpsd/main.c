@@ -6,8 +6,10 @@
  * it) and nothing else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,8 +106,11 @@ static void on_signal(int sig)
 		kd_stop = 1;
 }
 
-/* A worker, or with @errlog the error-log process. */
-static pid_t spawn(const struct kd_config *cfg, bool errlog)
+/*
+ * A worker, or with @errlog the error-log process.  @ready: the pipe a
+ * first worker tells it has asked the kernel for work on, or -1.
+ */
+static pid_t spawn(const struct kd_config *cfg, bool errlog, int ready)
 {
 	pid_t pid = fork();
 
@@ -115,23 +120,58 @@ static pid_t spawn(const struct kd_config *cfg, bool errlog)
 		/* Signals stay blocked (the supervisor's mask) until the
 		 * child has its own handlers; kd_*_run() unblock them. */
 		sigaction(SIGCHLD, &dfl, NULL);
-		_exit(errlog ? kd_errlog_run(cfg) : kd_worker_run(cfg));
+		if (errlog && ready >= 0) {
+			close(ready);
+			ready = -1;
+		}
+		_exit(errlog ? kd_errlog_run(cfg) : kd_worker_run(cfg, ready));
 	}
 	if (pid < 0)
 		kd_log(LOG_ERR, "fork: %s", strerror(errno));
 	return pid;
 }
 
-/* @next: seconds until the ticket keys are due to rotate. */
-static int supervise(const struct kd_config *cfg, unsigned int next)
+/*
+ * Until each first worker has asked the kernel for work (so the kernel
+ * counts a daemon in this namespace) or exited, for 10 s at most.
+ * Return: how many said so.
+ */
+static unsigned int wait_workers(int fd, unsigned int n)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	unsigned int got = 0;
+	int left = 10000;
+	struct timespec t0, t1;
+	char buf[KD_MAX_WORKERS];
+	ssize_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (got < n && left > 0 && poll(&pfd, 1, left) > 0) {
+		r = read(fd, buf, sizeof(buf));
+		if (r <= 0)	/* EOF: every worker that had the pipe is gone */
+			break;
+		got += (unsigned int)r;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = 10000 - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+				     (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	}
+	return got;
+}
+
+/*
+ * @next: seconds until the ticket keys are due to rotate.  @ready: logged
+ * once the workers are up.
+ */
+static int supervise(const struct kd_config *cfg, unsigned int next, const char *ready)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	/* The workers, then the error-log process if there is one. */
 	pid_t pids[KD_MAX_WORKERS + 1] = { 0 };
 	unsigned int n = cfg->workers + !!cfg->error_log;
 	time_t last_death = 0;
-	unsigned int i, deaths = 0;
+	unsigned int i, up_n, deaths = 0;
 	sigset_t mask, old;
+	int up[2];
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -146,8 +186,18 @@ static int supervise(const struct kd_config *cfg, unsigned int next)
 	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	alarm(next);
+	if (pipe2(up, O_CLOEXEC)) {
+		kd_log(LOG_ERR, "pipe: %s", strerror(errno));
+		return 1;
+	}
 	for (i = 0; i < n; i++)
-		pids[i] = spawn(cfg, i == cfg->workers);
+		pids[i] = spawn(cfg, i == cfg->workers, up[1]);
+	close(up[1]);
+	up_n = wait_workers(up[0], cfg->workers);
+	close(up[0]);
+	if (up_n < cfg->workers)
+		kd_log(LOG_WARNING, "%u of %u workers started", up_n, cfg->workers);
+	kd_log(LOG_INFO, "%s", ready);
 	while (!kd_stop) {
 		sigsuspend(&old);
 		if (kd_alarm) {
@@ -182,7 +232,7 @@ static int supervise(const struct kd_config *cfg, unsigned int next)
 			else if (time(NULL) - last_death >= 1)
 				deaths = 0;
 			last_death = time(NULL);
-			pids[i] = spawn(cfg, i == cfg->workers);
+			pids[i] = spawn(cfg, i == cfg->workers, -1);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -219,6 +269,7 @@ int main(int argc, char **argv)
 	struct khttps_version v;
 	struct khttps_nl nl;
 	unsigned int next;
+	char ready[512];
 	char *real;
 	int c, err;
 
@@ -339,8 +390,9 @@ int main(int argc, char **argv)
 	}
 	/* Shared by the workers forked next; without it, tickets still resume. */
 	kd_sesscache_init();
-	kd_log(LOG_INFO, "khttpsd %s ready: module %s (api %u) on kernel %s, %u workers, engine %s",
-	       KHTTPS_VERSION, v.module, v.api, v.kernel, cfg.workers,
-	       cfg.engine == KHTTPS_ENGINE_MBEDTLS ? "mbedtls" : "openssl");
-	return supervise(&cfg, next);
+	snprintf(ready, sizeof(ready),
+		 "khttpsd %s ready: module %s (api %u) on kernel %s, %u workers, engine %s",
+		 KHTTPS_VERSION, v.module, v.api, v.kernel, cfg.workers,
+		 cfg.engine == KHTTPS_ENGINE_MBEDTLS ? "mbedtls" : "openssl");
+	return supervise(&cfg, next, ready);
 }

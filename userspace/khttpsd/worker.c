@@ -525,10 +525,12 @@ static void kd_hs_run_ready(const struct pollfd *pfd, unsigned int n)
 /**
  * kd_worker_run() - the worker process's main loop
  * @cfg: daemon configuration
+ * @ready: a pipe to write one byte to once the kernel has been asked for
+ *	work (and so counts this worker), then close; or -1
  *
  * Return: exit status for the worker process (0 on SIGTERM).
  */
-int kd_worker_run(const struct kd_config *cfg)
+int kd_worker_run(const struct kd_config *cfg, int ready)
 {
 	struct sigaction sa = { .sa_handler = kd_on_signal };
 	struct timeval limit = { .tv_sec = 10 };
@@ -588,6 +590,14 @@ int kd_worker_run(const struct kd_config *cfg)
 		 * and looks again as soon as one ends.
 		 */
 		timeout = drain(&nl) ? 1000 : -1;
+		if (ready >= 0 && timeout < 0) {
+			/* Asked once: the kernel knows a worker (the supervisor's "ready"). */
+			if (write(ready, "", 1) < 0)
+				kd_log(LOG_WARNING, "worker: telling the supervisor: %s",
+				       strerror(errno));
+			close(ready);
+			ready = -1;
+		}
 		n = kd_nhs;
 		for (i = 0; i < n; i++) {
 			pfd[i + 1].fd = kd_hs[i]->fd;

@@ -174,8 +174,9 @@ enum khttps_cmd {
  * @KHTTPS_A_QUEUE_UID: u32, with %KHTTPS_A_QUEUE: a user (in the sender's
  *	user namespace) that may attach to the queue without CAP_NET_ADMIN
  * @KHTTPS_A_QUEUE_GID: u32, likewise a group whose members may attach
- * @KHTTPS_A_DAEMON: u8, in replies only: 1 when some socket in the
- *	namespace listens on %KHTTPS_MCGRP_HANDSHAKE (a khttpsd is running)
+ * @KHTTPS_A_DAEMON: u8, in replies only: 1 when some netlink socket of
+ *	the namespace has sent %KHTTPS_CMD_HS_ACCEPT and is still open (a
+ *	khttpsd worker, which asks once at start, is running)
  * @KHTTPS_A_KIND: u8, &enum khttps_bind_kind; %KHTTPS_BIND_ADDR when absent
  * @KHTTPS_A_HOST: string, %KHTTPS_BIND_HOST: a host name ("www.example.test")
  *	or a wildcard one label deep ("*.example.test"); case is ignored.  In
