@@ -105,7 +105,7 @@ $(B)/libkhttps.so.0: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkhttps.so.0 -o $@ $^
 
 # Unit tests link the user-space objects they test (all but the mains).
-UNIT_DAEMON := $(filter %/keys.c %/hello.c %/ident_mbedtls.c %/ident_openssl.c,$(DAEMON_SRC))
+UNIT_DAEMON := $(filter %/keys.c %/hello.c %/ident_mbedtls.c %/ident_openssl.c %/certcache.c %/log.c,$(DAEMON_SRC))
 UNIT_DEPS := $(call obj,$(COMMON_SRC) $(UNIT_DAEMON)) $(B)/libkhttps.a
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(UNIT_DEPS)
 	@mkdir -p $(dir $@)

@@ -27,7 +27,9 @@ struct kd_file_id {
 };
 
 struct kd_cc_entry {
-	uint32_t hash;			/* of the paths and mode, to skip most entries fast */
+	uint32_t hash;			/* of the paths and mode: its bucket */
+	int next;			/* the next entry in its bucket, or -1 */
+	bool hashed;			/* in a bucket */
 	char *path[KD_FILES];		/* "" for none */
 	uint8_t client_cert;		/* enum khttps_client_cert */
 	struct kd_file_id id[KD_FILES];
@@ -52,15 +54,51 @@ static uint32_t kd_paths_hash(const char *const path[KD_FILES], uint8_t client_c
 	return (h ^ client_cert) * 16777619u;
 }
 
+static void kd_entry_unhash(struct kd_certcache *cc, struct kd_cc_entry *e)
+{
+	int *link = &cc->bucket[e->hash & cc->mask];
+
+	while (*link >= 0 && &cc->entry[*link] != e)
+		link = &cc->entry[*link].next;
+	if (*link >= 0)
+		*link = e->next;
+}
+
 static void kd_entry_clear(struct kd_certcache *cc, struct kd_cc_entry *e)
 {
 	int i;
 
+	if (e->hashed)
+		kd_entry_unhash(cc, e);
 	if (e->creds)
 		cc->free(e->creds);
 	for (i = 0; i < KD_FILES; i++)
 		free(e->path[i]);
 	memset(e, 0, sizeof(*e));
+}
+
+/* The first use: the entries, and a power-of-two bucket array at least as large. */
+static int kd_cache_alloc(struct kd_certcache *cc, const struct kd_config *cfg)
+{
+	unsigned int n = 1, i;
+
+	cc->size = cfg->cache ?: 1024;
+	while (n < cc->size)
+		n <<= 1;
+	cc->entry = calloc(cc->size, sizeof(*cc->entry));
+	cc->bucket = malloc(n * sizeof(*cc->bucket));
+	if (!cc->entry || !cc->bucket) {
+		free(cc->entry);
+		free(cc->bucket);
+		cc->entry = NULL;
+		cc->bucket = NULL;
+		kd_log(LOG_ERR, "out of memory for the certificate cache");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		cc->bucket[i] = -1;
+	cc->mask = n - 1;
+	return 0;
 }
 
 static bool kd_trusted(const struct kd_config *cfg, const char *path)
@@ -139,8 +177,7 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 	uint32_t hash = kd_paths_hash(path, b->client_cert);
 	struct stat st[KD_FILES] = { 0 };
 	struct kd_cc_entry *e;
-	unsigned int i;
-	int f;
+	int f, i;
 
 	for (f = 0; f < KD_FILES; f++) {
 		if (!*path[f] && f != KD_CERT && f != KD_KEY)
@@ -155,19 +192,13 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 		       b->key, st[KD_KEY].st_mode & 07777);
 		return NULL;
 	}
-	if (!cc->entry) {
-		cc->size = cfg->cache ?: 1024;
-		cc->entry = calloc(cc->size, sizeof(*cc->entry));
-		if (!cc->entry) {
-			kd_log(LOG_ERR, "out of memory for the certificate cache");
-			return NULL;
-		}
-	}
-	for (i = 0; i < cc->size; i++) {
+	if (!cc->entry && kd_cache_alloc(cc, cfg))
+		return NULL;
+	for (i = cc->bucket[hash & cc->mask]; i >= 0; i = e->next) {
 		void *fresh;
 
 		e = &cc->entry[i];
-		if (!e->creds || e->hash != hash || e->client_cert != b->client_cert)
+		if (e->hash != hash || e->client_cert != b->client_cert)
 			continue;
 		for (f = 0; f < KD_FILES && !strcmp(e->path[f], path[f]); f++)
 			;
@@ -222,6 +253,9 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 	e->hash = hash;
 	e->client_cert = b->client_cert;
 	kd_files_note(e->id, st);
+	e->next = cc->bucket[hash & cc->mask];
+	cc->bucket[hash & cc->mask] = (int)(e - cc->entry);
+	e->hashed = true;
 	return e->creds;
 }
 

@@ -122,6 +122,9 @@ struct kd_certcache {
 	void (*free)(void *creds);
 	struct kd_cc_entry *entry;
 	unsigned int size, next;
+	/* entry indexes by path hash, chained through the entries; -1 ends */
+	int *bucket;
+	unsigned int mask;
 };
 void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 		       const struct kd_binding *b);
