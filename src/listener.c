@@ -116,8 +116,15 @@ static void khttps_accept_work(struct work_struct *work)
 	struct socket *sock, *newsock;
 	struct sock *sk;
 
-	/* khttps_listener_close() clears kl_sock, then waits for this work. */
+	/*
+	 * khttps_listener_close() clears kl_sock, then waits for this work.
+	 * An empty accept queue ends the loop before kernel_accept(), which
+	 * would allocate a socket (an inode) only to free it with EAGAIN; a
+	 * connection queued after the look wakes data_ready, which queues
+	 * this work again.
+	 */
 	while ((sock = READ_ONCE(kl->kl_sock)) &&
+	       !reqsk_queue_empty(&inet_csk(sock->sk)->icsk_accept_queue) &&
 	       !kernel_accept(sock, &newsock, O_NONBLOCK)) {
 		/* The child was cloned from the listener: take our hooks off it. */
 		sk = newsock->sk;
