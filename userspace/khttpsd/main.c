@@ -107,22 +107,27 @@ static void on_signal(int sig)
 }
 
 /*
- * A worker, or with @errlog the error-log process.  @ready: the pipe a
- * first worker tells it has asked the kernel for work on, or -1.
+ * A worker, or with @errlog the error-log process.  @up: at start, the
+ * pipe on which each first worker says it has asked the kernel for work;
+ * NULL for a restart.
  */
-static pid_t spawn(const struct kd_config *cfg, bool errlog, int ready)
+static pid_t spawn(const struct kd_config *cfg, bool errlog, const int *up)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		int ready = -1;
 
 		/* Signals stay blocked (the supervisor's mask) until the
 		 * child has its own handlers; kd_*_run() unblock them. */
 		sigaction(SIGCHLD, &dfl, NULL);
-		if (errlog && ready >= 0) {
-			close(ready);
-			ready = -1;
+		if (up) {
+			close(up[0]);
+			if (errlog)
+				close(up[1]);
+			else
+				ready = up[1];
 		}
 		_exit(errlog ? kd_errlog_run(cfg) : kd_worker_run(cfg, ready));
 	}
@@ -191,7 +196,7 @@ static int supervise(const struct kd_config *cfg, unsigned int next, const char 
 		return 1;
 	}
 	for (i = 0; i < n; i++)
-		pids[i] = spawn(cfg, i == cfg->workers, up[1]);
+		pids[i] = spawn(cfg, i == cfg->workers, up);
 	close(up[1]);
 	up_n = wait_workers(up[0], cfg->workers);
 	close(up[0]);
@@ -232,7 +237,7 @@ static int supervise(const struct kd_config *cfg, unsigned int next, const char 
 			else if (time(NULL) - last_death >= 1)
 				deaths = 0;
 			last_death = time(NULL);
-			pids[i] = spawn(cfg, i == cfg->workers, -1);
+			pids[i] = spawn(cfg, i == cfg->workers, NULL);
 		}
 	}
 	for (i = 0; i < n; i++)
