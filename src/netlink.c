@@ -806,15 +806,21 @@ void khttps_netlink_event(struct khttps_conn *kc, int reason)
 
 /*
  * Which namespace has a khttpsd: its workers' request sockets, each known
- * from its first HS_ACCEPT (a worker asks once at start) until it closes.
- * genl_has_listeners() cannot say: the kernel keeps one listener bitmap
- * per netlink protocol, not per namespace, so a daemon anywhere would
- * count everywhere.  A port id released and at once reused by another
- * worker may be forgotten until that worker's next HS_ACCEPT: the answer
- * is for people, nothing waits on it.
+ * from its first HS_ACCEPT (a worker asks at start and after every READY)
+ * until it closes.  genl_has_listeners() cannot say: the kernel keeps one
+ * listener bitmap per netlink protocol, not per namespace, so a daemon
+ * anywhere would count everywhere.  The set also says whose release must
+ * fail handshakes.  Netlink frees a port id before it tells us the socket
+ * closed, so a new socket may take the id in between: recording it and
+ * giving it a connection under kn_lock, as the release notifier forgets it
+ * under kn_lock, makes that notifier fail the new socket's handshake too
+ * (as it did before this set existed) rather than leave it to time out.
+ *
+ * Context: process; kn_lock held.
  */
 static int khttps_nl_worker_seen(struct khttps_net *kn, u32 portid)
 {
+	lockdep_assert_held(&kn->kn_lock);
 	if (xa_load(&kn->kn_workers, portid))
 		return 0;
 	return xa_err(xa_store(&kn->kn_workers, portid, xa_mk_value(1), GFP_KERNEL));
@@ -829,13 +835,13 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int fd, err;
 
-	err = khttps_nl_worker_seen(kn, info->snd_portid);
-	if (err)
-		return err;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&kn->kn_lock);
+	err = khttps_nl_worker_seen(kn, info->snd_portid);
+	if (err)
+		goto err_unlock;
 	kc = khttps_conn_take_pending(kn);
 	if (!kc) {
 		NL_SET_ERR_MSG(info->extack, "khttps: no handshake is waiting");
@@ -1308,11 +1314,18 @@ static int khttps_nl_release(struct notifier_block *nb, unsigned long event, voi
 {
 	struct netlink_notify *n = ptr;
 	struct khttps_net *kn;
+	void *gone;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
 		return NOTIFY_DONE;
 	kn = khttps_net(n->net);
-	if (xa_erase(&kn->kn_workers, n->portid))
+	/* Absent now: not ours, and a socket that takes the id next is not going. */
+	if (!xa_load(&kn->kn_workers, n->portid))
+		return NOTIFY_DONE;
+	mutex_lock(&kn->kn_lock);
+	gone = xa_erase(&kn->kn_workers, n->portid);
+	mutex_unlock(&kn->kn_lock);
+	if (gone)
 		khttps_conn_worker_gone(kn, n->portid);
 	return NOTIFY_DONE;
 }

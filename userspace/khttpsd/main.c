@@ -138,27 +138,40 @@ static pid_t spawn(const struct kd_config *cfg, bool errlog, const int *up)
 
 /*
  * Until each first worker has asked the kernel for work (so the kernel
- * counts a daemon in this namespace) or exited, for 10 s at most.
- * Return: how many said so.
+ * counts a daemon in this namespace) or exited, for 10 s at most, or until
+ * SIGTERM or SIGINT: signals are taken meanwhile (@mask: the mask to wait
+ * with), their flags acted on afterwards.  Return: how many said so.
  */
-static unsigned int wait_workers(int fd, unsigned int n)
+static unsigned int wait_workers(int fd, unsigned int n, const sigset_t *mask)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	unsigned int got = 0;
-	int left = 10000;
-	struct timespec t0, t1;
+	struct timespec end, now, left;
 	char buf[KD_MAX_WORKERS];
+	unsigned int got = 0;
 	ssize_t r;
+	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (got < n && left > 0 && poll(&pfd, 1, left) > 0) {
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 10;
+	while (got < n && !kd_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000;
+		}
+		if (left.tv_sec < 0)
+			break;
+		ret = ppoll(&pfd, 1, &left, mask);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret <= 0)
+			break;
 		r = read(fd, buf, sizeof(buf));
 		if (r <= 0)	/* EOF: every worker that had the pipe is gone */
 			break;
 		got += (unsigned int)r;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = 10000 - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
-				     (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 	return got;
 }
@@ -198,13 +211,17 @@ static int supervise(const struct kd_config *cfg, unsigned int next, const char 
 	for (i = 0; i < n; i++)
 		pids[i] = spawn(cfg, i == cfg->workers, up);
 	close(up[1]);
-	up_n = wait_workers(up[0], cfg->workers);
+	up_n = wait_workers(up[0], cfg->workers, &old);
 	close(up[0]);
-	if (up_n < cfg->workers)
-		kd_log(LOG_WARNING, "%u of %u workers started", up_n, cfg->workers);
-	kd_log(LOG_INFO, "%s", ready);
+	if (!kd_stop && up_n < cfg->workers)
+		kd_log(LOG_WARNING, "%u of %u workers asked the kernel for work within 10 s",
+		       up_n, cfg->workers);
+	if (!kd_stop)
+		kd_log(LOG_INFO, "%s", ready);
 	while (!kd_stop) {
-		sigsuspend(&old);
+		/* Signals are blocked here: none comes between look and wait. */
+		if (!kd_alarm && !kd_reload && !kd_child)
+			sigsuspend(&old);
 		if (kd_alarm) {
 			kd_alarm = 0;
 			/* A key file broken meanwhile: workers log it and issue no tickets. */

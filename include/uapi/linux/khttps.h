@@ -176,7 +176,7 @@ enum khttps_cmd {
  * @KHTTPS_A_QUEUE_GID: u32, likewise a group whose members may attach
  * @KHTTPS_A_DAEMON: u8, in replies only: 1 when some netlink socket of
  *	the namespace has sent %KHTTPS_CMD_HS_ACCEPT and is still open (a
- *	khttpsd worker, which asks once at start, is running)
+ *	khttpsd worker, which asks at start and after every READY, is running)
  * @KHTTPS_A_KIND: u8, &enum khttps_bind_kind; %KHTTPS_BIND_ADDR when absent
  * @KHTTPS_A_HOST: string, %KHTTPS_BIND_HOST: a host name ("www.example.test")
  *	or a wildcard one label deep ("*.example.test"); case is ignored.  In
