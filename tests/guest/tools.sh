@@ -16,6 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# Until khttpsd, logging to FILE, says ready (10 s at most).
+wait_ready() { for _ in $(seq 100); do grep -q ready "$1" && return; sleep 0.1; done; }
 
 out=$("$KHTTPSCTL" version 2>&1); rc=$?
 if [ $rc = 0 ] && [[ $out == *"khttpsctl  $VERSION"* ]] && [[ $out == *"khttps.ko  $VERSION  (api $API, kernel $(uname -r))"* ]]; then
@@ -51,7 +53,7 @@ out=$("$KHTTPSCTL" stats 2>&1)
 # khttpsd: starts, says ready, exits 0 on SIGTERM.
 "$KHTTPSD" -f -w 2 2> "$tmp/d.log" &
 dpid=$!
-for _ in $(seq 100); do grep -q ready "$tmp/d.log" && break; sleep 0.1; done
+wait_ready "$tmp/d.log"
 if grep -q "ready: module $VERSION (api $API)" "$tmp/d.log" && grep -q "2 workers" "$tmp/d.log"; then
 	t_ok "khttpsd -f starts and reports ready"
 else
@@ -81,7 +83,7 @@ out=$("$KHTTPSCTL" stats 2>&1)
 	t_fail "stats says no daemon once it exited" "$out"
 unshare -n "$KHTTPSD" -f -w 1 2> "$tmp/d2.log" &
 dpid=$!
-for _ in $(seq 100); do grep -q ready "$tmp/d2.log" && break; sleep 0.1; done
+wait_ready "$tmp/d2.log"
 out=$("$KHTTPSCTL" stats 2>&1)
 if ! grep -q ready "$tmp/d2.log"; then
 	t_fail "a daemon in another namespace does not count here" "no ready: $(cat "$tmp/d2.log")"

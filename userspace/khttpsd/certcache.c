@@ -29,11 +29,10 @@ struct kd_file_id {
 struct kd_cc_entry {
 	uint32_t hash;			/* of the paths and mode: its bucket */
 	int next;			/* the next entry in its bucket, or -1 */
-	bool hashed;			/* in a bucket */
 	char *path[KD_FILES];		/* "" for none */
 	uint8_t client_cert;		/* enum khttps_client_cert */
 	struct kd_file_id id[KD_FILES];
-	void *creds;
+	void *creds;			/* in a bucket while set */
 	/* The files changed into something unusable: the versions that failed. */
 	bool stale;
 	struct kd_file_id bad[KD_FILES];
@@ -68,10 +67,10 @@ static void kd_entry_clear(struct kd_certcache *cc, struct kd_cc_entry *e)
 {
 	int i;
 
-	if (e->hashed)
+	if (e->creds) {
 		kd_entry_unhash(cc, e);
-	if (e->creds)
 		cc->free(e->creds);
+	}
 	for (i = 0; i < KD_FILES; i++)
 		free(e->path[i]);
 	memset(e, 0, sizeof(*e));
@@ -240,9 +239,6 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 	e = &cc->entry[cc->next];
 	cc->next = (cc->next + 1) % cc->size;
 	kd_entry_clear(cc, e);
-	e->creds = cc->build(cfg, path, b->client_cert);
-	if (!e->creds)
-		return NULL;
 	for (f = 0; f < KD_FILES; f++) {
 		e->path[f] = strdup(path[f]);
 		if (!e->path[f]) {
@@ -250,12 +246,16 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 			return NULL;
 		}
 	}
+	e->creds = cc->build(cfg, path, b->client_cert);
+	if (!e->creds) {
+		kd_entry_clear(cc, e);
+		return NULL;
+	}
 	e->hash = hash;
 	e->client_cert = b->client_cert;
 	kd_files_note(e->id, st);
 	e->next = cc->bucket[hash & cc->mask];
 	cc->bucket[hash & cc->mask] = (int)(e - cc->entry);
-	e->hashed = true;
 	return e->creds;
 }
 

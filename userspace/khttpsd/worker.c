@@ -591,8 +591,10 @@ int kd_worker_run(const struct kd_config *cfg, int ready)
 		 */
 		timeout = drain(&nl) ? 1000 : -1;
 		if (ready >= 0 && timeout < 0) {
-			/* Asked once: the kernel knows a worker (the supervisor's "ready"). */
-			/* EPIPE: the supervisor stopped waiting (10 s). */
+			/*
+			 * Asked once: the kernel knows a worker (the
+			 * supervisor's "ready").  EPIPE: it stopped waiting.
+			 */
 			if (write(ready, "", 1) < 0 && errno != EPIPE)
 				kd_log(LOG_WARNING, "worker: telling the supervisor: %s",
 				       strerror(errno));
