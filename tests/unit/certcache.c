@@ -45,6 +45,7 @@ FIXTURE(cc) {
 	struct kd_config cfg;
 	struct kd_certcache cc;
 	struct kd_binding b;
+	char cert[128], key[128];	/* b's paths */
 };
 
 FIXTURE_SETUP(cc)
@@ -70,7 +71,9 @@ FIXTURE_SETUP(cc)
 	self->cc.build = fake_build;
 	self->cc.free = fake_free;
 	memset(&self->b, 0, sizeof(self->b));
-	snprintf(self->b.key, sizeof(self->b.key), "%s/key.pem", self->dir);
+	snprintf(self->key, sizeof(self->key), "%s/key.pem", self->dir);
+	self->b.cert = self->cert;
+	self->b.key = self->key;
 	builds = frees = 0;
 	kd_log_init(true, false);
 }
@@ -91,7 +94,7 @@ FIXTURE_TEARDOWN(cc)
 /* The credential set for certificate @i, or NULL. */
 static int *get(struct th_fixture_cc *self, int i)
 {
-	snprintf(self->b.cert, sizeof(self->b.cert), "%s/c%d.pem", self->dir, i);
+	snprintf(self->cert, sizeof(self->cert), "%s/c%d.pem", self->dir, i);
 	return kd_certcache_get(&self->cc, &self->cfg, &self->b);
 }
 

@@ -7,7 +7,9 @@
  * for "*.example.test" is named _.example.test.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -39,24 +41,35 @@ static int kd_ccs_try(const char *store, const char *name, char *cert, char *key
  * @store: the store's directory
  * @name: the client's SNI: checked by the kernel (labels of [A-Za-z0-9_-]),
  *	so it can name no other directory
- * @cert: the certificate's path, on success
- * @key: the key's path (the same file for NAME.pem), on success
- * @len: the size of @cert and @key
+ * @cert: the certificate's path, malloc'd, on success (a path there before is freed)
+ * @key: the key's path (the same file for NAME.pem), likewise
  *
  * The exact name first, then the wildcard one label up.
  *
- * Return: 0 or -ENOENT.
+ * Return: 0, -ENOENT, or -ENOMEM.
  */
-int kd_ccs_find(const char *store, const char *name, char *cert, char *key, size_t len)
+int kd_ccs_find(const char *store, const char *name, char **cert, char **key)
 {
 	const char *parent = strchr(name, '.');
-	char wild[256];
+	char wild[256], c[PATH_MAX], k[PATH_MAX];
+	char *dc, *dk;
 
 	if (!*name || strchr(name, '/') || name[0] == '.')
 		return -ENOENT;
-	if (!kd_ccs_try(store, name, cert, key, len))
-		return 0;
-	if (!parent || !parent[1] || snprintf(wild, sizeof(wild), "_%s", parent) >= (int)sizeof(wild))
+	if (kd_ccs_try(store, name, c, k, sizeof(c)) &&
+	    (!parent || !parent[1] || snprintf(wild, sizeof(wild), "_%s", parent) >= (int)sizeof(wild) ||
+	     kd_ccs_try(store, wild, c, k, sizeof(c))))
 		return -ENOENT;
-	return kd_ccs_try(store, wild, cert, key, len) ? -ENOENT : 0;
+	dc = strdup(c);
+	dk = strdup(k);
+	if (!dc || !dk) {
+		free(dc);
+		free(dk);
+		return -ENOMEM;
+	}
+	free(*cert);
+	free(*key);
+	*cert = dc;
+	*key = dk;
+	return 0;
 }

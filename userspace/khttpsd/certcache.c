@@ -172,7 +172,8 @@ static void kd_files_note(struct kd_file_id *id, const struct stat *st)
 void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 		       const struct kd_binding *b)
 {
-	const char *const path[KD_FILES] = { b->cert, b->key, b->chain, b->ca, b->crl };
+	const char *const path[KD_FILES] = { b->cert ?: "", b->key ?: "", b->chain ?: "",
+					     b->ca ?: "", b->crl ?: "" };
 	uint32_t hash = kd_paths_hash(path, b->client_cert);
 	struct stat st[KD_FILES] = { 0 };
 	struct kd_cc_entry *e;
@@ -188,7 +189,7 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 	}
 	if (st[KD_KEY].st_mode & 077) {
 		kd_log(LOG_ERR, "refusing private key %s: readable by group or others (mode %04o; chmod 600 it)",
-		       b->key, st[KD_KEY].st_mode & 07777);
+		       path[KD_KEY], st[KD_KEY].st_mode & 07777);
 		return NULL;
 	}
 	if (!cc->entry && kd_cache_alloc(cc, cfg))
@@ -222,7 +223,7 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 		fresh = cc->build(cfg, path, b->client_cert);
 		if (!fresh) {
 			kd_log(LOG_WARNING, "%s changed but cannot be used; serving the version loaded before",
-			       b->cert);
+			       path[KD_CERT]);
 			e->stale = true;
 			kd_files_note(e->bad, st);
 			return e->creds;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/tls.h>
@@ -47,10 +48,25 @@ int kd_wait(int fd, short events, const struct timespec *deadline)
 }
 
 /**
+ * kd_binding_clear() - free @b's paths and zero it
+ * @b: a binding, zeroed or filled in by the worker
+ */
+void kd_binding_clear(struct kd_binding *b)
+{
+	free(b->cert);
+	free(b->key);
+	free(b->store);
+	free(b->chain);
+	free(b->ca);
+	free(b->crl);
+	memset(b, 0, sizeof(*b));
+}
+
+/**
  * kd_resolve_binding() - the binding that serves @sni, with a ccs store's certificate found
  * @job: the connection (its select_fn asks the kernel)
  * @sni: the server name, or NULL when the client sent none
- * @b: filled in
+ * @b: filled in; the caller frees it with kd_binding_clear(), whatever the outcome
  *
  * Return: 0; -ENOENT when no binding serves @sni; another negative errno.
  */
@@ -58,11 +74,15 @@ int kd_resolve_binding(const struct kd_job *job, const char *sni, struct kd_bind
 {
 	int err = job->select_fn(job, sni, false, b);
 
-	if (!err && b->store[0] &&
-	    (!sni || kd_ccs_find(b->store, sni, b->cert, b->key, sizeof(b->cert))))
-		/* Not in the store: the address binding, if any, serves it. */
-		err = job->select_fn(job, sni, true, b);
-	return err;
+	if (err || !b->store)
+		return err;
+	if (sni) {
+		err = kd_ccs_find(b->store, sni, &b->cert, &b->key);
+		if (err != -ENOENT)
+			return err;
+	}
+	/* Not in the store: the address binding, if any, serves it. */
+	return job->select_fn(job, sni, true, b);
 }
 
 /**
@@ -144,7 +164,7 @@ void kd_handshake(const struct kd_config *cfg, struct kd_job *job, struct kd_res
 			job->select = false;
 			chosen = job->binding.id;
 		} else {
-			memset(&job->binding, 0, sizeof(job->binding));
+			kd_binding_clear(&job->binding);
 		}
 	}
 	engine = job->select ? KHTTPS_ENGINE_OPENSSL : job->binding.engine ?: cfg->engine;

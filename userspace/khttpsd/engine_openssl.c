@@ -714,5 +714,6 @@ out:
 	if (res->status == KHTTPS_HS_OK)
 		SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(ssl);
+	kd_binding_clear(&c.binding);
 	OPENSSL_cleanse(&c, sizeof(c));
 }

@@ -52,16 +52,19 @@ struct kd_result {
 
 /*
  * A binding as a handshake needs it: where its certificate is (cert and key
- * files, or a ccs store) and its TLS policy (KHTTPS_A_POLICY).
+ * files, or a ccs store) and its TLS policy (KHTTPS_A_POLICY).  The paths
+ * are malloc'd, NULL when not given, freed by kd_binding_clear(): as
+ * PATH_MAX arrays they made a binding 24 KiB, cleared and copied several
+ * times per handshake.
  */
 struct kd_binding {
 	uint64_t id;
-	char cert[4096];
-	char key[4096];
-	char store[4096];	/* "" unless a ccs binding */
-	char chain[4096];	/* intermediates, or "" */
-	char ca[4096];		/* client certificates' CAs, or "" */
-	char crl[4096];		/* their CRL, or "" */
+	char *cert;
+	char *key;
+	char *store;		/* NULL unless a ccs binding */
+	char *chain;		/* intermediates */
+	char *ca;		/* client certificates' CAs */
+	char *crl;		/* their CRL */
 	uint8_t client_cert;	/* enum khttps_client_cert */
 	uint16_t min_version, max_version;	/* TLS1_2_VERSION..TLS1_3_VERSION */
 	unsigned char alpn[256];	/* ALPN wire format: length-prefixed names */
@@ -131,13 +134,14 @@ void *kd_certcache_get(struct kd_certcache *cc, const struct kd_config *cfg,
 void kd_certcache_flush(struct kd_certcache *cc);
 
 /* ccs.c */
-int kd_ccs_find(const char *store, const char *name, char *cert, char *key, size_t len);
+int kd_ccs_find(const char *store, const char *name, char **cert, char **key);
 
 /* engine.c */
 #define KD_HANDSHAKE_LIMIT_MS 60000	/* backstop: the kernel's timeout comes first */
 void kd_handshake(const struct kd_config *cfg, struct kd_job *job, struct kd_result *res);
 int kd_wait(int fd, short events, const struct timespec *deadline);
 int kd_resolve_binding(const struct kd_job *job, const char *sni, struct kd_binding *b);
+void kd_binding_clear(struct kd_binding *b);
 bool kd_session_may_resume(const struct kd_job *job, const struct kd_binding *pol,
 			   const uint8_t *token);
 

@@ -62,7 +62,16 @@ static void parse_alpn(const char *list, struct kd_binding *b)
 	}
 }
 
-static void parse_policy(struct nlattr *nest, struct kd_binding *b)
+/* A path attribute as a malloc'd string; @*path must be NULL. */
+static int parse_path(struct nlattr *a, char **path)
+{
+	if (!a)
+		return 0;
+	*path = strndup(nla_data(a), (size_t)nla_len(a));
+	return *path ? 0 : -ENOMEM;
+}
+
+static int parse_policy(struct nlattr *nest, struct kd_binding *b)
 {
 	struct nlattr *tb[KHTTPS_POLICY_A_MAX + 1] = { 0 };
 
@@ -71,45 +80,45 @@ static void parse_policy(struct nlattr *nest, struct kd_binding *b)
 	b->resume = true;
 	parse_alpn("http/1.1", b);
 	if (!nest || nla_parse_nested(tb, KHTTPS_POLICY_A_MAX, nest, NULL))
-		return;
+		return 0;
 	if (tb[KHTTPS_POLICY_A_MIN_VERSION])
 		b->min_version = nla_get_u16(tb[KHTTPS_POLICY_A_MIN_VERSION]);
 	if (tb[KHTTPS_POLICY_A_MAX_VERSION])
 		b->max_version = nla_get_u16(tb[KHTTPS_POLICY_A_MAX_VERSION]);
 	if (tb[KHTTPS_POLICY_A_ALPN])
 		parse_alpn(nla_get_string(tb[KHTTPS_POLICY_A_ALPN]), b);
-	if (tb[KHTTPS_POLICY_A_CHAIN])
-		nla_strlcpy(b->chain, tb[KHTTPS_POLICY_A_CHAIN], sizeof(b->chain));
 	if (tb[KHTTPS_POLICY_A_CLIENT_CERT])
 		b->client_cert = nla_get_u8(tb[KHTTPS_POLICY_A_CLIENT_CERT]);
-	if (tb[KHTTPS_POLICY_A_CA])
-		nla_strlcpy(b->ca, tb[KHTTPS_POLICY_A_CA], sizeof(b->ca));
-	if (tb[KHTTPS_POLICY_A_CRL])
-		nla_strlcpy(b->crl, tb[KHTTPS_POLICY_A_CRL], sizeof(b->crl));
 	if (tb[KHTTPS_POLICY_A_RESUME])
 		b->resume = nla_get_u8(tb[KHTTPS_POLICY_A_RESUME]);
 	if (tb[KHTTPS_POLICY_A_ENGINE])
 		b->engine = nla_get_u8(tb[KHTTPS_POLICY_A_ENGINE]);
+	return parse_path(tb[KHTTPS_POLICY_A_CHAIN], &b->chain) ?:
+	       parse_path(tb[KHTTPS_POLICY_A_CA], &b->ca) ?:
+	       parse_path(tb[KHTTPS_POLICY_A_CRL], &b->crl);
 }
 
-/* A binding as ACCEPT or SELECT gives it: cert and key, or a store; its policy. */
+/*
+ * A binding as ACCEPT or SELECT gives it: cert and key, or a store; its
+ * policy.  What @b held before is freed.
+ */
 static int parse_binding(struct nlattr **tb, struct kd_binding *b)
 {
-	memset(b, 0, sizeof(*b));
-	parse_policy(tb[KHTTPS_A_POLICY], b);
+	int err;
+
+	kd_binding_clear(b);
+	err = parse_policy(tb[KHTTPS_A_POLICY], b);
+	if (err)
+		return err;
 	if (!tb[KHTTPS_A_BINDING_ID])
 		return -EPROTO;
 	b->id = nla_get_u64(tb[KHTTPS_A_BINDING_ID]);
 	b->close_notify = tb[KHTTPS_A_CLOSE_NOTIFY] && nla_get_u8(tb[KHTTPS_A_CLOSE_NOTIFY]);
-	if (tb[KHTTPS_A_STORE]) {
-		nla_strlcpy(b->store, tb[KHTTPS_A_STORE], sizeof(b->store));
-		return 0;
-	}
+	if (tb[KHTTPS_A_STORE])
+		return parse_path(tb[KHTTPS_A_STORE], &b->store);
 	if (!tb[KHTTPS_A_CERT] || !tb[KHTTPS_A_KEY])
 		return -EPROTO;
-	nla_strlcpy(b->cert, tb[KHTTPS_A_CERT], sizeof(b->cert));
-	nla_strlcpy(b->key, tb[KHTTPS_A_KEY], sizeof(b->key));
-	return 0;
+	return parse_path(tb[KHTTPS_A_CERT], &b->cert) ?: parse_path(tb[KHTTPS_A_KEY], &b->key);
 }
 
 static int parse_accept(struct nlattr **tb, void *arg)
@@ -126,8 +135,11 @@ static int parse_accept(struct nlattr **tb, void *arg)
 	job->select = tb[KHTTPS_A_SELECT] != NULL;
 	job->last = tb[KHTTPS_A_LAST] != NULL;
 	/* An fd we hold must reach the caller even when the rest is garbled. */
-	if (!job->select && (parse_binding(tb, &job->binding) || job->binding.store[0]))
-		job->binding.cert[0] = job->binding.key[0] = '\0';
+	if (!job->select && (parse_binding(tb, &job->binding) || job->binding.store)) {
+		free(job->binding.cert);
+		free(job->binding.key);
+		job->binding.cert = job->binding.key = NULL;
+	}
 	return 0;
 }
 
@@ -308,6 +320,7 @@ static void kd_hs_main(void)
 	/* The kernel refuses DONE while we still hold the socket. */
 	close(h->job.fd);
 	send_done(kd_hs_nl, &h->job, &res);
+	kd_binding_clear(&h->job.binding);
 	h->over = true;
 	/* Back to the loop through uc_link. */
 }
@@ -408,7 +421,7 @@ static __attribute__((noinline)) struct kd_hs *kd_hs_get(void)
 	return h;
 }
 
-/* A coroutine for @job, started: it runs until it first waits. */
+/* A coroutine for @job, started: it runs until it first waits.  It takes @job's binding. */
 static int kd_hs_start(const struct kd_job *job)
 {
 	struct kd_hs *h = kd_hs_get();
@@ -458,8 +471,10 @@ static int drain(struct khttps_nl *nl)
 			kd_waiting = false;	/* nothing waits */
 			return 0;
 		}
-		if (err)
+		if (err) {
+			kd_binding_clear(&job.binding);
 			return -1;
+		}
 		if (job.last)
 			kd_waiting = false;
 		job.select_fn = select_binding;
@@ -473,6 +488,7 @@ static int drain(struct khttps_nl *nl)
 			       (unsigned long long)job.conn_id, job.peer);
 			close(job.fd);
 			send_done(nl, &job, &res);
+			kd_binding_clear(&job.binding);
 			return -1;
 		}
 	}
