@@ -145,8 +145,14 @@ read -r _ r _ a _ o _ slowest <<< "$out"
 	t_fail "the excess is refused at accept and counted" "$out; refused_pending +$refused"
 [ "${slowest:-999999}" -lt $((10000 * T_SLOW)) ] && t_ok "refused fast: the slowest refusal after ${slowest} ms" ||
 	t_fail "refused fast (within 10 s)" "$out"
-[ "$peak" -le 48 ] && t_ok "memory bounded: at most $peak connection objects (32 pending allowed)" ||
-	t_fail "memory bounded: at most 48 connection objects" "$peak"
+# 8 held, 32 pending, a few on their way.  A refused connection's object
+# is allocated and freed at once; on a KASAN kernel the freed ones sit in
+# the quarantine, counted, between the sampler's shrink and its count
+# (seen: 55): 16 more allowed there.
+bound=48
+grep -qw kasan_quarantine_put /proc/kallsyms && bound=64
+[ "$peak" -le $bound ] && t_ok "memory bounded: at most $peak connection objects (32 pending allowed)" ||
+	t_fail "memory bounded: at most $bound connection objects" "$peak"
 echo 1024 > $params/max_pending_handshakes
 echo 10000 > $params/handshake_timeout_ms
 t_wait 30 eval '[ "$(stat_of pending)" -eq 0 ]'
