@@ -137,7 +137,8 @@ void kd_certcache_flush(struct kd_certcache *cc);
 int kd_ccs_find(const char *store, const char *name, char **cert, char **key);
 
 /* engine.c */
-#define KD_HANDSHAKE_LIMIT_MS 60000	/* backstop: the kernel's timeout comes first */
+/* Backstop: longer than handshake_timeout_ms may be (600 s), so the kernel's comes first. */
+#define KD_HANDSHAKE_LIMIT_MS 610000
 void kd_handshake(const struct kd_config *cfg, struct kd_job *job, struct kd_result *res);
 int kd_wait(int fd, short events, const struct timespec *deadline);
 int kd_resolve_binding(const struct kd_job *job, const char *sni, struct kd_binding *b);
