@@ -148,11 +148,15 @@ read -r _ r _ a _ o _ slowest <<< "$out"
 # 8 held, 32 pending, a few on their way.  A refused connection's object
 # is allocated and freed at once; on a KASAN kernel the freed ones sit in
 # the quarantine, counted, between the sampler's shrink and its count
-# (seen: 55): 16 more allowed there.
-bound=48
-grep -qw kasan_quarantine_put /proc/kallsyms && bound=64
-[ "$peak" -le $bound ] && t_ok "memory bounded: at most $peak connection objects (32 pending allowed)" ||
-	t_fail "memory bounded: at most $bound connection objects" "$peak"
+# (seen: 55 and 109 in two runs), so there the count says nothing.
+if grep -qw kasan_quarantine_put /proc/kallsyms; then
+	t_skip "memory bounded: at most 48 connection objects" \
+		"KASAN's quarantine counts freed objects (peak $peak)"
+elif [ "$peak" -le 48 ]; then
+	t_ok "memory bounded: at most $peak connection objects (32 pending allowed)"
+else
+	t_fail "memory bounded: at most 48 connection objects" "$peak"
+fi
 echo 1024 > $params/max_pending_handshakes
 echo 10000 > $params/handshake_timeout_ms
 t_wait 30 eval '[ "$(stat_of pending)" -eq 0 ]'
