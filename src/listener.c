@@ -206,7 +206,9 @@ static struct khttps_listener *khttps_listener_open(struct khttps_net *kn,
 	__rcu_assign_sk_user_data_with_flags(sk, kl, SK_USER_DATA_NOCOPY);
 	sk->sk_data_ready = khttps_listen_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
-	err = kernel_listen(sock, KHTTPS_LISTEN_BACKLOG);
+	/* As listen(2) does, the namespace's net.core.somaxconn caps the backlog. */
+	err = kernel_listen(sock, min_t(int, KHTTPS_LISTEN_BACKLOG,
+					READ_ONCE(kn->kn_net->core.sysctl_somaxconn)));
 	if (err) {
 		NL_SET_ERR_MSG_FMT(extack, "khttps: listen failed (%d)", err);
 		khttps_listener_close(kl);
