@@ -114,13 +114,17 @@ t_backend() {
 	pids+=($!)
 	t_wait 30 t_listening 127.0.0.1:8080 || t_log "backend not listening"
 }
+# True on a KASAN kernel: freed objects wait in its quarantine and still
+# count as active until their cache is shrunk.
+t_kasan() {
+	[ -n "${T_KASAN:-}" ] || T_KASAN=$(grep -qw kasan_quarantine_put /proc/kallsyms && echo y || echo n)
+	[ "$T_KASAN" = y ]
+}
 # On a KASAN kernel, shrink the slab caches whose name starts with PREFIX
-# (all without one) before counting their objects: freed objects wait in a
-# quarantine and still count as active until their cache is shrunk.
+# (all without one) before counting their objects.
 t_slab_shrink() {
 	local f
-	[ -n "${T_KASAN:-}" ] || T_KASAN=$(grep -qw kasan_quarantine_put /proc/kallsyms && echo y || echo n)
-	[ "$T_KASAN" = y ] || return 0
+	t_kasan || return 0
 	for f in /sys/kernel/slab/"${1:-}"*/shrink; do
 		[ -w "$f" ] && echo 1 > "$f" 2>/dev/null
 	done

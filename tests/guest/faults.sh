@@ -149,7 +149,7 @@ read -r _ r _ a _ o _ slowest <<< "$out"
 # is allocated and freed at once; on a KASAN kernel the freed ones sit in
 # the quarantine, counted, between the sampler's shrink and its count
 # (seen: 55 and 109 in two runs), so there the count says nothing.
-if grep -qw kasan_quarantine_put /proc/kallsyms; then
+if t_kasan; then
 	t_skip "memory bounded: at most 48 connection objects" \
 		"KASAN's quarantine counts freed objects (peak $peak)"
 elif [ "$peak" -le 48 ]; then
