@@ -189,8 +189,8 @@ objs=$(conn_objs)
 # every process), which the kernel reclaims when it needs to; on a debug
 # kernel kmemleak_object, kmemleak's record of every allocation, which
 # grows with all of those (kmemleak's scan after the suite reports leaks
-# itself).  A leaked
-# socket would still show: in TCP, sock_inode_cache, filp, kTLS's kmalloc.
+# itself).  A leaked socket would still show: in TCP, sock_inode_cache,
+# filp, kTLS's kmalloc.
 t_slab_snapshot > "$dir/slab1"
 conns=$(delta handshakes_ok)
 sessions=$(awk '$1 == "khttps_session" { print $2 }' "$dir/slab1")
