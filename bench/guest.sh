@@ -25,6 +25,11 @@
 # BENCH_ONLY, an extended regular expression, keeps only the cells whose
 # "CONTENDER WORKLOAD" it matches (e.g. '(fwd|haproxy) small$'; the idle
 # connection figures are "memory plain", "memory fwd" and "memory nginx").
+# BENCH_PERF=1 also samples the whole guest with perf (cpu-clock, 999 Hz,
+# call graphs) during each cell's first repetition and writes the report,
+# by process and symbol (bench/perfsum.py), to OUTDIR/perf/CONTENDER-WORKLOAD.txt;
+# perf's own work is in those cells' figures, so a profiled run's table is
+# not one to keep.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=$1
@@ -218,8 +223,32 @@ cell() {	# CONTENDER WORKLOAD REP [cell.py options] -- COMMAND...
 	[[ "$c $w" =~ $only ]] || return 0
 	settle
 	say "rep $r: $c $w"
+	if [ -n "${BENCH_PERF:-}" ] && [ "$r" = 1 ]; then
+		profile "$c-$w" python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w \
+			--tag rep=$r --watch "$khttpsd_pids" "$@" >> "$raw"
+		return
+	fi
 	python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w --tag rep=$r \
 		--watch "$khttpsd_pids" "$@" >> "$raw"
+}
+profile() {	# NAME COMMAND...: run COMMAND under a whole-guest perf record
+	local name=$1 data=$W/perf.data rec
+	shift
+	mkdir -p "$out/perf"
+	rm -f "$W/perf.ctl" "$W/perf.ack"
+	mkfifo "$W/perf.ctl" "$W/perf.ack"
+	# Events off until perf has read every process's maps (seconds under
+	# TCG, longer on busy CPUs); its ack says they are on.
+	perf record -q -N -a -g -F 999 -e cpu-clock -D -1 \
+		--control "fifo:$W/perf.ctl,$W/perf.ack" -o "$data" 2> "$out/perf/$name.err" &
+	rec=$!
+	echo enable > "$W/perf.ctl"
+	timeout 120 head -n 1 "$W/perf.ack" > /dev/null || say "perf did not start for $name"
+	"$@"
+	kill -INT $rec
+	wait $rec
+	perf report -i "$data" --no-children --sort comm,dso,sym --stdio -g none 2>> "$out/perf/$name.err" |
+		python3 "$src/bench/perfsum.py" > "$out/perf/$name.txt"
 }
 hostport() { local u=${1#*://}; echo "${u%%/*}"; }
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""perfsum.py: a perf profile by process, then each busy process's symbols.
+
+  perf report --no-children --sort comm,dso,sym --stdio -g none | perfsum.py
+
+Kernel threads of one kind are one process here (kworker/u8:3-events and
+kworker/0:1H are both "kworker"): work moves between them at random.  Prints
+the share of all samples per process, then for each process above 2% its
+symbols above 0.1% of all samples.
+"""
+import collections
+import re
+import sys
+
+
+def kind(comm):
+    m = re.match(r"(kworker|ksoftirqd|migration|rcu_\w+|cpuhp)/", comm)
+    return m.group(1) if m else comm
+
+
+def main():
+    by_comm = collections.Counter()
+    by_sym = collections.defaultdict(collections.Counter)
+    line_re = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+(\S+)\s+\[[k.]\]\s+(.*\S)\s*$")
+    for line in sys.stdin:
+        m = line_re.match(line)
+        if not m:
+            continue
+        pct, comm, dso, sym = float(m.group(1)), kind(m.group(2)), m.group(3), m.group(4)
+        by_comm[comm] += pct
+        by_sym[comm]["%s %s" % (dso, sym)] += pct
+    print("# share of all samples by process")
+    for comm, pct in by_comm.most_common():
+        if pct >= 0.1:
+            print("%6.2f%%  %s" % (pct, comm))
+    for comm, pct in by_comm.most_common():
+        if pct < 2:
+            break
+        print("\n# %s (%.2f%%): symbols, %% of all samples" % (comm, pct))
+        for sym, p in by_sym[comm].most_common():
+            if p < 0.1:
+                break
+            print("%6.2f%%  %s" % (p, sym))
+
+
+if __name__ == "__main__":
+    main()
