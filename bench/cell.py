@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """cell.py: run one benchmark client command and say what it cost.
 
-  cell.py [--tag KEY=VALUE]... [--watch PIDS] [--window WARM SECS] -- COMMAND...
+  cell.py [--tag KEY=VALUE]... [--watch PIDS] [--window WARM SECS] [--backend PIDS]
+          -- COMMAND...
 
 Prints one JSON object: the command's output (stdout, for the caller to
 parse), its wall time, the guest's busy CPU time and context switches over
@@ -10,8 +11,11 @@ the run (/proc/stat), the client's own CPU time (the command and its
 children, from getrusage), and for the comma-separated PIDS (khttpsd's
 processes) their CPU time and context switches.  With --window, the PIDS are
 sampled only from WARM seconds after the start for SECS seconds: the steady
-state once the connections are set up.  Each --tag is copied into the
-object (contender, workload, repetition: what report.py groups by).
+state once the connections are set up.  --backend PIDS (the backend nginx's
+processes) adds their CPU time over the whole run: what the server CPU
+spent on the backend rather than on the TLS front end.  Each --tag is
+copied into the object (contender, workload, repetition: what report.py
+groups by).
 """
 import json
 import os
@@ -56,7 +60,7 @@ def pid_cost(pids):
 
 def main():
     args = sys.argv[1:]
-    pids, window, tags = [], None, {}
+    pids, window, tags, backend = [], None, {}, []
     while args and args[0] != "--":
         if args[0] == "--tag":
             k, _, v = args[1].partition("=")
@@ -64,6 +68,9 @@ def main():
             args = args[2:]
         elif args[0] == "--watch":
             pids = [int(p) for p in args[1].split(",") if p]
+            args = args[2:]
+        elif args[0] == "--backend":
+            backend = [int(p) for p in args[1].split(",") if p]
             args = args[2:]
         elif args[0] == "--window":
             window = (float(args[1]), float(args[2]))
@@ -73,6 +80,7 @@ def main():
     cmd = args[1:]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, ctxt0 = proc_stat()
+    b0 = pid_cost(backend)[0]
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     w0 = w1 = None
@@ -86,6 +94,7 @@ def main():
     out = p.communicate()[0]
     wall = time.monotonic() - t0
     busy1, ctxt1 = proc_stat()
+    b1 = pid_cost(backend)[0]
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if not window:
         w1 = pid_cost(pids)
@@ -94,6 +103,7 @@ def main():
         **tags,
         "rc": p.returncode, "out": out, "wall": wall,
         "busy": busy1 - busy0, "ctxt": ctxt1 - ctxt0, "client_cpu": client,
+        "backend_cpu": b1 - b0,
         "watch_cpu": w1[0] - w0[0], "watch_switches": w1[1] - w0[1],
         "watch_secs": window[1] if window else wall,
     }))

@@ -165,6 +165,9 @@ for port in 8080 8443 8444 8445 8446 8447 8448 8453 8454 8455 8456 8457; do
 	listening $port || { say "nothing listens on $port"; exit 1; }
 done
 khttpsd_pids=$(pgrep -d, -f "$src/build/khttpsd")
+# The backend's processes (the same nginx also serves the nginx contender:
+# report.py uses their CPU only for the contenders that relay to it).
+nginx_pids=$(pgrep -d, -x nginx)
 
 say "facts of this run"
 {
@@ -225,11 +228,11 @@ cell() {	# CONTENDER WORKLOAD REP [cell.py options] -- COMMAND...
 	say "rep $r: $c $w"
 	if [ -n "${BENCH_PERF:-}" ] && [ "$r" = 1 ]; then
 		profile "$c-$w" python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w \
-			--tag rep=$r --watch "$khttpsd_pids" "$@" >> "$raw"
+			--tag rep=$r --watch "$khttpsd_pids" --backend "$nginx_pids" "$@" >> "$raw"
 		return
 	fi
 	python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w --tag rep=$r \
-		--watch "$khttpsd_pids" "$@" >> "$raw"
+		--watch "$khttpsd_pids" --backend "$nginx_pids" "$@" >> "$raw"
 }
 profile() {	# NAME COMMAND...: run COMMAND under a whole-guest perf record
 	local name=$1 data=$W/perf.data rec
