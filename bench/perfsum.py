@@ -7,7 +7,8 @@
 Kernel threads of one kind are one process here (kworker/u8:3-events and
 kworker/0:1H are both "kworker"): work moves between them at random.  Prints
 the share of all samples per process, then for each process above 2% its
-symbols above 0.1% of all samples.
+share per binary (kernel, libcrypto, ...) and its symbols above 0.1% of
+all samples.
 """
 import collections
 import re
@@ -22,6 +23,7 @@ def kind(comm):
 def main():
     by_comm = collections.Counter()
     by_sym = collections.defaultdict(collections.Counter)
+    by_dso = collections.defaultdict(collections.Counter)
     line_re = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+(\S+)\s+\[[k.]\]\s+(.*\S)\s*$")
     for line in sys.stdin:
         m = line_re.match(line)
@@ -30,6 +32,7 @@ def main():
         pct, comm, dso, sym = float(m.group(1)), kind(m.group(2)), m.group(3), m.group(4)
         by_comm[comm] += pct
         by_sym[comm]["%s %s" % (dso, sym)] += pct
+        by_dso[comm][dso] += pct
     print("# share of all samples by process")
     for comm, pct in by_comm.most_common():
         if pct >= 0.1:
@@ -37,7 +40,12 @@ def main():
     for comm, pct in by_comm.most_common():
         if pct < 2:
             break
-        print("\n# %s (%.2f%%): symbols, %% of all samples" % (comm, pct))
+        print("\n# %s (%.2f%%): binaries, %% of all samples" % (comm, pct))
+        for dso, p in by_dso[comm].most_common():
+            if p < 0.1:
+                break
+            print("%6.2f%%  %s" % (p, dso))
+        print("# %s: symbols, %% of all samples" % comm)
         for sym, p in by_sym[comm].most_common():
             if p < 0.1:
                 break
