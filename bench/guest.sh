@@ -27,9 +27,9 @@
 # connection figures are "memory plain", "memory fwd" and "memory nginx").
 # BENCH_PERF=1 also samples the whole guest with perf (cpu-clock, 999 Hz,
 # call graphs) during each cell's first repetition and writes the report,
-# by process and symbol (bench/perfsum.py), to OUTDIR/perf/CONTENDER-WORKLOAD.txt;
-# perf's own work is in those cells' figures, so a profiled run's table is
-# not one to keep.
+# by process, binary and symbol (bench/perfsum.py), to
+# OUTDIR/perf/CONTENDER-WORKLOAD.txt; perf's own work is in those cells'
+# figures, so a profiled run's table is not one to keep.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=$1
@@ -48,6 +48,8 @@ trap cleanup EXIT
 say() { echo "bench: $*" >&2; }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 mkdir -p "$out"
+[ -z "${BENCH_PERF:-}" ] || command -v perf > /dev/null ||
+	{ say "BENCH_PERF is set but there is no perf (Debian: linux-perf)"; exit 1; }
 raw=$out/raw.jsonl
 : > "$raw"
 
