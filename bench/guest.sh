@@ -228,12 +228,9 @@ cell() {	# CONTENDER WORKLOAD REP [cell.py options] -- COMMAND...
 	[[ "$c $w" =~ $only ]] || return 0
 	settle
 	say "rep $r: $c $w"
-	if [ -n "${BENCH_PERF:-}" ] && [ "$r" = 1 ]; then
-		profile "$c-$w" python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w \
-			--tag rep=$r --watch "$khttpsd_pids" --backend "$nginx_pids" "$@" >> "$raw"
-		return
-	fi
-	python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w --tag rep=$r \
+	local under=()
+	[ -z "${BENCH_PERF:-}" ] || [ "$r" != 1 ] || under=(profile "$c-$w")
+	"${under[@]}" python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w --tag rep=$r \
 		--watch "$khttpsd_pids" --backend "$nginx_pids" "$@" >> "$raw"
 }
 profile() {	# NAME COMMAND...: run COMMAND under a whole-guest perf record

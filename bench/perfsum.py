@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""perfsum.py: a perf profile by process, then each busy process's symbols.
+"""perfsum.py: a perf profile by process, then each busy process's binaries and symbols.
 
   perf report --no-children --sort comm,dso,sym --stdio -g none | perfsum.py
 
@@ -20,6 +20,14 @@ def kind(comm):
     return m.group(1) if m else comm
 
 
+def show(counter):
+    """Print COUNTER's entries of at least 0.1% of all samples, largest first."""
+    for what, pct in counter.most_common():
+        if pct < 0.1:
+            break
+        print("%6.2f%%  %s" % (pct, what))
+
+
 def main():
     by_comm = collections.Counter()
     by_sym = collections.defaultdict(collections.Counter)
@@ -34,23 +42,14 @@ def main():
         by_sym[comm]["%s %s" % (dso, sym)] += pct
         by_dso[comm][dso] += pct
     print("# share of all samples by process")
-    for comm, pct in by_comm.most_common():
-        if pct >= 0.1:
-            print("%6.2f%%  %s" % (pct, comm))
+    show(by_comm)
     for comm, pct in by_comm.most_common():
         if pct < 2:
             break
         print("\n# %s (%.2f%%): binaries, %% of all samples" % (comm, pct))
-        for dso, p in by_dso[comm].most_common():
-            if p < 0.1:
-                break
-            print("%6.2f%%  %s" % (p, dso))
+        show(by_dso[comm])
         print("# %s: symbols, %% of all samples" % comm)
-        for sym, p in by_sym[comm].most_common():
-            if p < 0.1:
-                break
-            print("%6.2f%%  %s" % (p, sym))
-
+        show(by_sym[comm])
 
 if __name__ == "__main__":
     main()

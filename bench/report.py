@@ -103,6 +103,36 @@ def gcm_cost(path):
     return best if best else (None, None)
 
 
+def chart(outdir, rev, agg, v):
+    """OUTDIR/results.png: throughput relative to nginx, per workload; False if gnuplot failed."""
+    dat = os.path.join(outdir, "results.dat")
+    shown = [c for c in CONTENDERS if any((c, w) in agg for w, *_ in WORKLOADS)]
+    with open(dat, "w") as f:
+        f.write("workload " + " ".join('"%s"' % NAMES[c] for c in shown) + "\n")
+        for w, *_ in WORKLOADS:
+            base = v("nginx", w)
+            row = [('"%s"' % w)]
+            for c in shown:
+                x = v(c, w)
+                row.append("%.3f" % (x / base) if x and base else "?")
+            f.write(" ".join(row) + "\n")
+    gp = ('set terminal pngcairo size 1200,600 font "sans,10"\n'
+          'set output "%s"\n'
+          'set title "khttps benchmark, %s (QEMU TCG: ratios only)"\n'
+          'set ylabel "throughput relative to nginx (log scale)"\n'
+          'set style data histograms\nset style histogram clustered gap 1\n'
+          'set style fill solid 0.8 border -1\nset key outside right\n'
+          'set datafile missing "?"\nset logscale y 2\nset grid ytics\n'
+          'plot for [i=2:%d] "%s" using i:xtic(1) title columnheader(i)\n'
+          % (os.path.join(outdir, "results.png"), rev, len(shown) + 1, dat))
+    try:
+        subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("report.py: gnuplot failed: %s" % e, file=sys.stderr)
+        return False
+    return True
+
+
 def main():
     run, outdir = sys.argv[1], sys.argv[2]
     cells = [json.loads(line) for line in open(os.path.join(run, "raw.jsonl")) if line.strip()]
@@ -268,39 +298,12 @@ def main():
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
-    # The chart: throughput relative to nginx, per workload.
     if not any(c == "nginx" for c, _ in agg):
         print("report.py: no nginx cell (BENCH_ONLY), so no chart", file=sys.stderr)
-        print(open(os.path.join(outdir, "results.md")).read())
-        return 0
-    dat = os.path.join(outdir, "results.dat")
-    shown = [c for c in CONTENDERS if any((c, w) in agg for w, *_ in WORKLOADS)]
-    with open(dat, "w") as f:
-        f.write("workload " + " ".join('"%s"' % NAMES[c] for c in shown) + "\n")
-        for w, *_ in WORKLOADS:
-            base = v("nginx", w)
-            row = [('"%s"' % w)]
-            for c in shown:
-                x = v(c, w)
-                row.append("%.3f" % (x / base) if x and base else "?")
-            f.write(" ".join(row) + "\n")
-    gp = ('set terminal pngcairo size 1200,600 font "sans,10"\n'
-          'set output "%s"\n'
-          'set title "khttps benchmark, %s (QEMU TCG: ratios only)"\n'
-          'set ylabel "throughput relative to nginx (log scale)"\n'
-          'set style data histograms\nset style histogram clustered gap 1\n'
-          'set style fill solid 0.8 border -1\nset key outside right\n'
-          'set datafile missing "?"\nset logscale y 2\nset grid ytics\n'
-          'plot for [i=2:%d] "%s" using i:xtic(1) title columnheader(i)\n'
-          % (os.path.join(outdir, "results.png"), rev, len(shown) + 1, dat))
-    try:
-        subprocess.run(["gnuplot"], input=gp, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print("report.py: gnuplot failed: %s" % e, file=sys.stderr)
+    elif not chart(outdir, rev, agg, v):
         return 1
-    print(open(os.path.join(outdir, "results.md")).read())
+    print("\n".join(lines))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
