@@ -4,8 +4,8 @@
  * timeouts and counters.
  *
  * A connection holds one reference for the table, one while its timeout
- * work is queued and one for each queued run of its ClientHello check or
- * relay work; it is freed,
+ * work is queued and one for each queued run of its ClientHello check,
+ * relay or linger poll; it is freed,
  * and its sockets closed, at the last put.  Once an application accepted it
  * from a queue (KHTTPS_CF_APP), the socket is the application's and holds a
  * reference of its own until it is released (appsock.c).
@@ -308,7 +308,7 @@ void khttps_conn_new(struct khttps_listener *kl, struct socket *sock)
 	init_waitqueue_func_entry(&kc->kc_hello_wait, khttps_conn_hello_wake);
 	INIT_LIST_HEAD(&kc->kc_qlist);
 	INIT_DELAYED_WORK(&kc->kc_timeout, khttps_conn_timeout);
-	INIT_DELAYED_WORK(&kc->kc_work, khttps_relay_work);
+	INIT_DELAYED_WORK(&kc->kc_linger, khttps_relay_linger);
 	kc->kc_listen = kl->kl_addr;
 	kc->kc_start = ktime_get_boottime_ns();
 	if (kernel_getpeername(sock, (struct sockaddr *)&kc->kc_peer) < 0)

@@ -222,7 +222,8 @@ struct khttps_conn {
 	u16 kc_suite;			/* IANA number from DONE, or 0 */
 	atomic64_t kc_rec_in;		/* kTLS record sequence last counted, rx */
 	atomic64_t kc_rec_out;		/* and tx */
-	struct delayed_work kc_work;	/* forward mode: the relay */
+	struct delayed_work kc_linger;	/* forward mode, CLOSING: the next send check */
+	struct llist_node kc_ready;	/* forward mode: on a ready list (relay.c) */
 	struct khttps_relay *kc_relay;	/* forward mode, once established */
 	char *kc_sni, *kc_alpn;		/* from DONE, or NULL */
 	struct khttps_client_id *kc_client;	/* from DONE, or NULL */
@@ -243,7 +244,7 @@ static inline bool khttps_conn_in_handshake(const struct khttps_conn *kc)
 	       kc->kc_state == KHTTPS_CONN_HANDSHAKE;
 }
 
-/* Queue mode: the state of a connection handed to an application (atomic bits). */
+/* A connection's state bits (atomic): queue mode's hand-over, the TLS end, the relay. */
 enum khttps_conn_flag {
 	KHTTPS_CF_APP,		/* an application owns the socket */
 	KHTTPS_CF_RX_EOF,	/* the client's close_notify was read */
@@ -255,6 +256,7 @@ enum khttps_conn_flag {
 	KHTTPS_CF_TOKEN,	/* kc_token holds the session's token from DONE */
 	KHTTPS_CF_TRUNCATED,	/* the client ended TCP without close_notify */
 	KHTTPS_CF_SOURCE,	/* counted by its source address (source.c) */
+	KHTTPS_CF_RELAY_RUN,	/* forward mode: a relay run is due or running (relay.c) */
 };
 
 /* A verified client certificate, as DONE named it. */
@@ -403,7 +405,8 @@ void khttps_app_exit(void);
 int khttps_relay_start(struct khttps_conn *kc);
 void khttps_relay_detach(struct khttps_conn *kc);
 void khttps_relay_free(struct khttps_conn *kc);
-void khttps_relay_work(struct work_struct *work);
+void khttps_relay_init(void);
+void khttps_relay_linger(struct work_struct *work);
 
 /* session.c */
 int khttps_session_cache_init(void);

@@ -186,6 +186,7 @@ static int __init khttps_init(void)
 		err = -ENOMEM;
 		goto err_wq;
 	}
+	khttps_relay_init();
 	err = register_pernet_subsys(&khttps_net_ops);
 	if (err)
 		goto err_pernet;

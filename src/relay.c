@@ -31,8 +31,9 @@
  * does, instead of replacing sk_data_ready and friends.  kTLS wraps those
  * callbacks and restores what it saved at close, so a replaced callback
  * could outlive the module; a wait-queue entry is removed before the socket
- * is released.  Every wake-up only notes which way data may move and queues
- * the connection's work.
+ * is released.  Every wake-up only notes which way data may move and puts
+ * the connection on a per-CPU ready list, whose drain runs it
+ * (khttps_relay_kick).
  *
  * Records: a client close_notify shuts the backend's write side and the
  * relay goes on until the backend ends; a backend EOF sends close_notify
@@ -44,6 +45,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bvec.h>
+#include <linux/llist.h>
+#include <linux/percpu.h>
 #include <linux/mm.h>
 #include <linux/net.h>
 #include <linux/slab.h>
@@ -74,6 +77,86 @@ enum {
 };
 #define KHTTPS_RELAY_BOTH	(BIT(KHTTPS_RELAY_UP) | BIT(KHTTPS_RELAY_DOWN))
 
+/*
+ * Runs are batched per CPU, as NAPI batches packets: a wake-up puts its
+ * connection on the ready list of the CPU it ran on, and only a wake-up that
+ * finds the list's drain idle queues the drain work.  One work item per
+ * connection would not do: an unbound workqueue wakes an idle worker for
+ * every item queued, even while a running worker would take it next, so
+ * each relayed request cost several worker wake-ups and context switches.
+ */
+struct khttps_relay_cpu {
+	struct llist_head ready;	/* connections whose run is due */
+	unsigned long busy;		/* bit 0: the drain is queued or running */
+	struct work_struct drain;
+};
+
+static DEFINE_PER_CPU(struct khttps_relay_cpu, khttps_relay_cpus);
+
+/*
+ * Have @kc's relay run soon: once, however often it is kicked before the
+ * run (KHTTPS_CF_RELAY_RUN); a kick during the run makes it go round again.
+ * Context: any; @kc must be alive (the caller holds a reference, or a
+ * wait-queue entry that closing removes first).
+ */
+static void khttps_relay_kick(struct khttps_conn *kc)
+{
+	struct khttps_relay_cpu *rc;
+
+	if (test_and_set_bit(KHTTPS_CF_RELAY_RUN, &kc->kc_flags))
+		return;
+	khttps_conn_get(kc);
+	/* Any CPU's list will do: the list is lock-free for many producers. */
+	rc = raw_cpu_ptr(&khttps_relay_cpus);
+	llist_add(&kc->kc_ready, &rc->ready);
+	if (!test_and_set_bit(0, &rc->busy))
+		queue_work(khttps_wq, &rc->drain);
+}
+
+static void khttps_relay_run(struct khttps_conn *kc);
+
+/* Run every connection on one CPU's ready list, until it stays empty. */
+static void khttps_relay_drain(struct work_struct *work)
+{
+	struct khttps_relay_cpu *rc = container_of(work, struct khttps_relay_cpu, drain);
+	struct khttps_conn *kc, *next;
+	struct llist_node *batch;
+
+	for (;;) {
+		batch = llist_del_all(&rc->ready);
+		if (!batch) {
+			/* A kick that saw busy set added before this check. */
+			clear_bit(0, &rc->busy);
+			smp_mb__after_atomic();
+			if (llist_empty(&rc->ready) || test_and_set_bit(0, &rc->busy))
+				return;
+			continue;
+		}
+		/* In the order kicked; a run may put its connection on a list again. */
+		llist_for_each_entry_safe(kc, next, llist_reverse_order(batch), kc_ready) {
+			khttps_relay_run(kc);
+			cond_resched();
+		}
+	}
+}
+
+/**
+ * khttps_relay_init() - set up the per-CPU ready lists
+ *
+ * Context: module init, before any connection.
+ */
+void khttps_relay_init(void)
+{
+	struct khttps_relay_cpu *rc;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		rc = per_cpu_ptr(&khttps_relay_cpus, cpu);
+		init_llist_head(&rc->ready);
+		INIT_WORK(&rc->drain, khttps_relay_drain);
+	}
+}
+
 static unsigned long khttps_relay_events(const struct khttps_relay *r,
 					 const struct wait_queue_entry *wq_entry, void *key)
 {
@@ -99,15 +182,11 @@ static int khttps_relay_wake(struct wait_queue_entry *wq_entry, unsigned int mod
 	/* What woke us (the data queued) is seen by whoever sees the event. */
 	smp_mb__before_atomic();
 	atomic_long_or(ev, &kc->kc_relay->events);
-
 	/*
 	 * The entries are removed (khttps_relay_detach) before the table's
-	 * reference goes, so the connection is alive here and this put never
-	 * frees it.
+	 * reference goes, so the connection is alive here.
 	 */
-	khttps_conn_get(kc);
-	if (!queue_delayed_work(khttps_wq, &kc->kc_work, 0))
-		refcount_dec(&kc->kc_ref);
+	khttps_relay_kick(kc);
 	return 0;
 }
 
@@ -428,7 +507,7 @@ static void khttps_relay_finish(struct khttps_conn *kc)
 			/* Under kn_lock: a close cannot slip in before the work is queued. */
 			kc->kc_state = KHTTPS_CONN_CLOSING;
 			khttps_conn_get(kc);
-			if (!queue_delayed_work(khttps_wq, &kc->kc_work,
+			if (!queue_delayed_work(khttps_wq, &kc->kc_linger,
 						msecs_to_jiffies(KHTTPS_LINGER_POLL_MS)))
 				refcount_dec(&kc->kc_ref);
 		} else {
@@ -585,19 +664,13 @@ static int khttps_relay_connected(struct khttps_relay *r)
 	}
 }
 
-/**
- * khttps_relay_work() - move data the ways woken until neither can go on
- * @work: &khttps_conn.kc_work
- *
- * Runs for each wake-up of either socket, only the directions the wake-ups
- * named (khttps_relay_events); holds a connection reference taken by
- * whoever queued it.
- *
- * Context: process (khttps_wq); takes kn_lock only to close.
+/*
+ * Move data the ways woken until neither can go on: only the directions the
+ * wake-ups named (khttps_relay_events).  Context: process (the drain);
+ * takes kn_lock only to close.
  */
-void khttps_relay_work(struct work_struct *work)
+static void khttps_relay_move(struct khttps_conn *kc)
 {
-	struct khttps_conn *kc = container_of(to_delayed_work(work), struct khttps_conn, kc_work);
 	struct khttps_relay *r = kc->kc_relay;
 	struct khttps_end end = { 0, -1 };
 	int up, down, err;
@@ -607,17 +680,17 @@ void khttps_relay_work(struct work_struct *work)
 	switch (READ_ONCE(kc->kc_state)) {
 	case KHTTPS_CONN_CLOSING:
 		khttps_relay_finish(kc);
-		goto out;
+		return;
 	case KHTTPS_CONN_ESTABLISHED:
 		break;
 	default:
-		goto out;
+		return;
 	}
 	err = khttps_relay_connected(r);
 	if (err && err != -EINPROGRESS) {
 		khttps_relay_end(kc, (struct khttps_end){ KHTTPS_STAT_BACKEND_ERRORS,
 							  TLS_ALERT_INTERNAL_ERROR });
-		goto out;
+		return;
 	}
 	/* Until no wake-up came in meanwhile: each direction runs until it would block. */
 	while ((ev = atomic_long_xchg(&r->events, 0))) {
@@ -625,7 +698,7 @@ void khttps_relay_work(struct work_struct *work)
 		down = up < 0 || !(ev & BIT(KHTTPS_RELAY_DOWN)) ? 0 : khttps_relay_down(kc, &end);
 		if (up < 0 || down < 0) {
 			khttps_relay_end(kc, end);
-			goto out;
+			return;
 		}
 		if (r->up.eof && !r->up.len && !r->pp2 && r->connected && !r->backend_shut) {
 			kernel_sock_shutdown(r->backend, SHUT_WR);
@@ -633,14 +706,43 @@ void khttps_relay_work(struct work_struct *work)
 		}
 		if (r->down.eof && !r->down.len) {
 			khttps_relay_finish(kc);
-			goto out;
+			return;
 		}
 		moved |= up > 0 || down > 0;
 		cond_resched();
 	}
 	if (moved)
 		khttps_tls_count_records(kc);
-out:
+}
+
+/*
+ * One kick's run, with the reference the kick took.  Only one runs at a
+ * time: KHTTPS_CF_RELAY_RUN stays set until the run ends, so a kick
+ * meanwhile only leaves its events, and those make the run go round again.
+ */
+static void khttps_relay_run(struct khttps_conn *kc)
+{
+	do {
+		khttps_relay_move(kc);
+		clear_bit(KHTTPS_CF_RELAY_RUN, &kc->kc_flags);
+		smp_mb__after_atomic();
+	} while (READ_ONCE(kc->kc_state) == KHTTPS_CONN_ESTABLISHED &&
+		 atomic_long_read(&kc->kc_relay->events) &&
+		 !test_and_set_bit(KHTTPS_CF_RELAY_RUN, &kc->kc_flags));
+	khttps_conn_put(kc);
+}
+
+/**
+ * khttps_relay_linger() - a closing connection's poll: is all sent?
+ * @work: &khttps_conn.kc_linger
+ *
+ * Context: process (khttps_wq); holds the reference its queuer took.
+ */
+void khttps_relay_linger(struct work_struct *work)
+{
+	struct khttps_conn *kc = container_of(to_delayed_work(work), struct khttps_conn, kc_linger);
+
+	khttps_relay_kick(kc);
 	khttps_conn_put(kc);
 }
 
@@ -716,9 +818,7 @@ static int khttps_relay_setup(struct khttps_conn *kc)
 	 * queued, and the connect may have finished before the watch began.
 	 */
 	atomic_long_or(KHTTPS_RELAY_BOTH, &r->events);
-	khttps_conn_get(kc);
-	if (!queue_delayed_work(khttps_wq, &kc->kc_work, 0))
-		refcount_dec(&kc->kc_ref);
+	khttps_relay_kick(kc);
 	return 0;
 }
 
@@ -740,7 +840,7 @@ void khttps_relay_detach(struct khttps_conn *kc)
 		remove_wait_queue(sk_sleep(r->backend->sk), &r->bwait);
 	r->cwait_on = r->bwait_on = false;
 	/* A linger poll still waiting on its timer. */
-	if (cancel_delayed_work(&kc->kc_work))
+	if (cancel_delayed_work(&kc->kc_linger))
 		refcount_dec(&kc->kc_ref);
 	if (r->backend)
 		kernel_sock_shutdown(r->backend, SHUT_RDWR);
