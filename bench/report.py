@@ -289,16 +289,17 @@ def main():
                                  "yes" if extra <= 24 else "**no**"))
     else:
         lines.append("| kernel memory per idle connection ≤ 24 KiB beyond TCP | not measured | – |")
-    lines += ["", "The user-space kTLS server is gnutls-serv (GnuTLS %s) with `ktls = true` in "
-              "its system configuration: it answers every request with the 64 MiB file, so it "
-              "is in that workload only. kTLS TX contexts it opened per repetition: %s%s." % (
-                  meta.get("gnutls", "?"), ", ".join(str(k) for k in ktls) or "none recorded",
-                  "" if ktls and min(ktls) > 0 else " — kTLS did not engage, so its figure is "
-                  "a user-space TLS server's and no target is judged against it. Debian 12's "
-                  "GnuTLS 3.7.9 is built without kTLS: it reads `ktls = true` but never sets the "
-                  "TCP_ULP socket option (strace), and the library lacks the message its kTLS "
-                  "code logs when that fails; Debian's OpenSSL 3.0 has no kTLS either, so no "
-                  "Debian package gives a user-space-handshake kTLS server")]
+    if v("gnutls", "64m") is not None:
+        lines += ["", "The user-space kTLS server is gnutls-serv (GnuTLS %s) with `ktls = true` in "
+                  "its system configuration: it answers every request with the 64 MiB file, so it "
+                  "is in that workload only. kTLS TX contexts it opened per repetition: %s%s." % (
+                      meta.get("gnutls", "?"), ", ".join(str(k) for k in ktls) or "none recorded",
+                      "" if ktls and min(ktls) > 0 else " — kTLS did not engage, so its figure is "
+                      "a user-space TLS server's and no target is judged against it. Debian 12's "
+                      "GnuTLS 3.7.9 is built without kTLS: it reads `ktls = true` but never sets the "
+                      "TCP_ULP socket option (strace), and the library lacks the message its kTLS "
+                      "code logs when that fails; Debian's OpenSSL 3.0 has no kTLS either, so no "
+                      "Debian package gives a user-space-handshake kTLS server")]
     if failed:
         lines += ["", "## Cells without a result", ""] + ["- " + f.replace("\n", " ") for f in failed]
     os.makedirs(outdir, exist_ok=True)
