@@ -556,8 +556,9 @@ void khttps_conn_close_all(struct khttps_net *kn)
 	xa_for_each(&kn->kn_conns, id, kc)
 		khttps_conn_close(kc, 0);
 	mutex_unlock(&kn->kn_lock);
-	/* A timeout that was running holds the last ref of its conn. */
+	/* A timeout or relay run that was running holds the last ref of its conn. */
 	flush_workqueue(khttps_wq);
+	khttps_relay_flush();
 }
 
 /**

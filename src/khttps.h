@@ -406,6 +406,7 @@ int khttps_relay_start(struct khttps_conn *kc);
 void khttps_relay_detach(struct khttps_conn *kc);
 void khttps_relay_free(struct khttps_conn *kc);
 void khttps_relay_init(void);
+void khttps_relay_flush(void);
 void khttps_relay_linger(struct work_struct *work);
 
 /* session.c */

@@ -46,9 +46,9 @@
 
 #include <linux/bvec.h>
 #include <linux/llist.h>
-#include <linux/percpu.h>
 #include <linux/mm.h>
 #include <linux/net.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/tcp.h>
@@ -84,7 +84,14 @@ enum {
  * connection would not do: an unbound workqueue wakes an idle worker for
  * every item queued, even while a running worker would take it next, so
  * each relayed request cost several worker wake-ups and context switches.
+ *
+ * A drain takes at most KHTTPS_DRAIN_BATCHES batches, then queues itself
+ * again: a run of it stays bounded however busy its CPU's connections are,
+ * so a namespace's teardown, which waits for the runs queued before it
+ * (khttps_relay_flush), does not wait on another namespace's traffic.
  */
+#define KHTTPS_DRAIN_BATCHES	8
+
 struct khttps_relay_cpu {
 	struct llist_head ready;	/* connections whose run is due */
 	unsigned long busy;		/* bit 0: the drain is queued or running */
@@ -121,6 +128,7 @@ static void khttps_relay_drain(struct work_struct *work)
 	struct khttps_relay_cpu *rc = container_of(work, struct khttps_relay_cpu, drain);
 	struct khttps_conn *kc, *next;
 	struct llist_node *batch;
+	int n = 0;
 
 	for (;;) {
 		batch = llist_del_all(&rc->ready);
@@ -137,7 +145,28 @@ static void khttps_relay_drain(struct work_struct *work)
 			khttps_relay_run(kc);
 			cond_resched();
 		}
+		if (++n == KHTTPS_DRAIN_BATCHES && !llist_empty(&rc->ready)) {
+			/* Still busy: the next run takes the rest. */
+			queue_work(khttps_wq, &rc->drain);
+			return;
+		}
 	}
+}
+
+/**
+ * khttps_relay_flush() - wait for the relay runs already kicked
+ *
+ * After flush_workqueue(): a drain that reached its budget meanwhile queued
+ * itself again with kicks from before the flush still on its list.
+ *
+ * Context: process; may sleep.
+ */
+void khttps_relay_flush(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		flush_work(&per_cpu_ptr(&khttps_relay_cpus, cpu)->drain);
 }
 
 /**
