@@ -11,16 +11,19 @@
  *   GET /_khttps/info       what libkhttps says about the connection
  *   POST /_khttps/sha256    the SHA-256 (hex) of the request body
  *
- * Keep-alive and pipelining; one thread per connection; the main thread
- * waits on the queue with poll() and accepts until the queue is empty.  A
- * thread whose connection ended waits for the next one (up to SPARE_MAX of
- * them wait), so a burst of short connections does not start a thread each.
+ * Keep-alive and pipelining; one thread per connection, leader/follower
+ * style: idle threads block in khttps_accept() on the blocking queue, where
+ * the kernel wakes exactly one of them per connection, and the thread that
+ * takes a connection serves it itself.  Before it does, it starts another
+ * thread if nobody else is left waiting.  A thread whose connection ended
+ * goes back to khttps_accept() unless SPARE_MAX already wait there, so a
+ * burst of short connections neither starts a thread each nor passes each
+ * connection from one thread to another.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -305,51 +308,88 @@ static void serve_conn(struct conn *c)
 	free(c);
 }
 
-/*
- * Threads without a connection wait on @spare_cond; the main thread hands
- * each new connection to one of them through @handed, or starts a thread.
- */
 #define SPARE_MAX	16
+static struct khttps_queue *queue_q;
+static pthread_attr_t thread_attr;
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t spare_cond = PTHREAD_COND_INITIALIZER;
-static unsigned int spare;	/* waiting and not yet handed a connection */
-static struct conn *handed[SPARE_MAX];
-static unsigned int nhanded;
+static unsigned int waiting;	/* threads in, or on their way to, khttps_accept() */
 
-static void *conn_main(void *arg)
+static void *acceptor_main(void *arg);
+
+/* Count the caller as waiting if fewer than SPARE_MAX do.  Return: counted. */
+static bool join_waiting(bool always)
 {
-	struct conn *c = arg;
+	bool ok;
 
-	for (;;) {
-		serve_conn(c);
+	pthread_mutex_lock(&spare_lock);
+	ok = always || waiting < SPARE_MAX;
+	if (ok)
+		waiting++;
+	pthread_mutex_unlock(&spare_lock);
+	return ok;
+}
+
+/* The caller took a connection: if it was the last one waiting, start another. */
+static void leave_waiting(void)
+{
+	pthread_t t;
+	bool last;
+
+	pthread_mutex_lock(&spare_lock);
+	last = !--waiting;
+	if (last)
+		waiting++;	/* for the thread about to start */
+	pthread_mutex_unlock(&spare_lock);
+	if (last && pthread_create(&t, &thread_attr, acceptor_main, NULL)) {
+		/* The queue waits until this connection ends; nothing is lost. */
+		say("cannot start a thread: accepting again after this connection");
 		pthread_mutex_lock(&spare_lock);
-		if (spare + nhanded >= SPARE_MAX) {
-			pthread_mutex_unlock(&spare_lock);
-			return NULL;
-		}
-		spare++;
-		while (!nhanded)
-			pthread_cond_wait(&spare_cond, &spare_lock);
-		c = handed[--nhanded];
+		waiting--;
 		pthread_mutex_unlock(&spare_lock);
 	}
 }
 
-/* @c to a waiting thread, or to a new one.  Return: 0, or -1 (not taken). */
-static int start_conn(struct conn *c, const pthread_attr_t *attr)
+/*
+ * Accept and serve connections.  The caller is already counted in @waiting.
+ * Return only when @forever is false and enough other threads wait.
+ */
+static void accept_loop(bool forever)
 {
-	pthread_t t;
+	struct conn *c;
 
-	pthread_mutex_lock(&spare_lock);
-	if (spare) {
-		spare--;
-		handed[nhanded++] = c;
-		pthread_cond_signal(&spare_cond);
-		pthread_mutex_unlock(&spare_lock);
-		return 0;
+	for (;;) {
+		c = malloc(sizeof(*c));
+		if (!c) {
+			say("out of memory");
+			sleep(1);
+			continue;
+		}
+		c->len = 0;
+		c->fd = khttps_accept(queue_q, &c->info, SOCK_CLOEXEC);
+		if (c->fd < 0) {
+			if (c->fd == -EBADFD || c->fd == -EINVAL || c->fd == -EFAULT) {
+				say("accept: %s", strerror(-c->fd));
+				exit(1);	/* will not get better */
+			}
+			if (c->fd != -EINTR) {	/* fd limit, memory: wait, retry */
+				say("accept: %s", strerror(-c->fd));
+				sleep(1);
+			}
+			free(c);
+			continue;
+		}
+		leave_waiting();
+		serve_conn(c);
+		if (!join_waiting(forever))
+			return;
 	}
-	pthread_mutex_unlock(&spare_lock);
-	return pthread_create(&t, attr, conn_main, c) ? -1 : 0;
+}
+
+static void *acceptor_main(void *arg)
+{
+	(void)arg;
+	accept_loop(false);
+	return NULL;
 }
 
 static void usage(FILE *f)
@@ -364,8 +404,6 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *queue = "www";
-	struct khttps_queue *q;
-	pthread_attr_t attr;
 	int opt, err;
 
 	static const struct option longopts[] = {
@@ -400,47 +438,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	err = khttps_queue_open(queue, KHTTPS_QUEUE_NONBLOCK, &q);
+	err = khttps_queue_open(queue, 0, &queue_q);
 	if (err) {
 		say("cannot open queue %s: %s%s", queue, strerror(-err),
 		     err == -ENOENT ? " (is khttps.ko loaded, and does a binding name the queue?)" : "");
 		return 1;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_init(&thread_attr);
+	pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&thread_attr, 256 * 1024);
 	say("serving %s on queue %s", docroot, queue);
-	for (;;) {
-		struct pollfd p = { .fd = khttps_queue_fd(q), .events = POLLIN };
-		struct conn *c;
-
-		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-			say("poll: %s", strerror(errno));
-			break;
-		}
-		for (;;) {
-			c = malloc(sizeof(*c));
-			if (!c) {
-				say("out of memory");
-				sleep(1);
-				break;
-			}
-			c->len = 0;
-			c->fd = khttps_accept(q, &c->info, SOCK_CLOEXEC);
-			if (c->fd < 0) {
-				if (c->fd != -EAGAIN && c->fd != -EINTR)
-					say("accept: %s", strerror(-c->fd));
-				free(c);
-				break;
-			}
-			if (start_conn(c, &attr)) {
-				say("cannot start a thread: closing connection %llu",
-				     (unsigned long long)c->info.conn_id);
-				close(c->fd);
-				free(c);
-			}
-		}
-	}
-	khttps_queue_close(q);
+	join_waiting(true);
+	accept_loop(true);	/* does not return */
+	khttps_queue_close(queue_q);
 	return 1;
 }
