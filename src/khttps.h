@@ -30,7 +30,8 @@
 
 #define KHTTPS_CAPS_IMPLEMENTED	(KHTTPS_CAP_LISTEN | KHTTPS_CAP_TLS12 | KHTTPS_CAP_TLS13 | \
 				 KHTTPS_CAP_FORWARD | KHTTPS_CAP_QUEUE | KHTTPS_CAP_SNI | \
-				 KHTTPS_CAP_EVENTS | KHTTPS_CAP_CONNS)
+				 KHTTPS_CAP_EVENTS | KHTTPS_CAP_CONNS | \
+				 KHTTPS_CAP_NOTIFY_PORT)
 #define KHTTPS_LISTEN_BACKLOG	1024
 /* One pipe holds one full TLS record's plaintext (2^14 bytes). */
 #define KHTTPS_PIPE_PAGES	(16384 / PAGE_SIZE)
@@ -74,7 +75,8 @@ struct khttps_net {
 	u64 kn_next_binding_id;
 	struct xarray kn_conns;		/* conn id -> struct khttps_conn */
 	struct list_head kn_pending;	/* waiting for HS_ACCEPT, oldest first */
-	struct xarray kn_workers;	/* netlink port ids that sent HS_ACCEPT */
+	struct xarray kn_workers;	/* port id that sent HS_ACCEPT -> struct khttps_worker */
+	unsigned long kn_poke_next;	/* where the next READY looks first */
 	spinlock_t kn_qlock;		/* kn_queues */
 	struct list_head kn_queues;	/* struct khttps_queue, by name */
 	u64 kn_next_id;
@@ -316,6 +318,7 @@ extern struct ratelimit_state khttps_admin_rs;
 int khttps_netlink_init(void);
 void khttps_netlink_exit(void);
 void khttps_netlink_notify_ready(struct khttps_net *kn);
+void khttps_netlink_forget_workers(struct khttps_net *kn);
 void khttps_netlink_event(struct khttps_conn *kc, int reason);
 
 /* listener.c */

@@ -149,7 +149,7 @@ static void __net_exit khttps_net_exit(struct net *net)
 	WARN_ON_ONCE(!hash_empty(kn->kn_sources));
 	xa_destroy(&kn->kn_conns);
 	/* Module unload: the workers' sockets outlive the namespace's state. */
-	xa_destroy(&kn->kn_workers);
+	khttps_netlink_forget_workers(kn);
 	khttps_session_flush(kn);
 	mutex_destroy(&kn->kn_lock);
 }

@@ -110,6 +110,7 @@ static const struct nla_policy khttps_policy[KHTTPS_A_MAX + 1] = {
 	[KHTTPS_A_PHASE]	= { .type = NLA_REJECT },
 	[KHTTPS_A_AGE_MS]	= { .type = NLA_REJECT },
 	[KHTTPS_A_LAST]		= { .type = NLA_REJECT },
+	[KHTTPS_A_NOTIFY_PORT]	= { .type = NLA_U32 },
 };
 
 /*
@@ -739,29 +740,120 @@ static int khttps_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-/**
- * khttps_netlink_notify_ready() - tell the workers that handshakes wait
- * @kn: the namespace
- *
- * Context: process; kn_lock held.
+/*
+ * A worker as the kernel knows it: the port it asks from, kept in
+ * kn_workers under that port id, and where its READYs go.
  */
-void khttps_netlink_notify_ready(struct khttps_net *kn)
+struct khttps_worker {
+	u32 kw_notify;		/* its handshake-group socket, or 0: not named */
+	bool kw_poked;		/* told and not yet emptied the queue */
+};
+
+static struct sk_buff *khttps_nl_ready_msg(struct khttps_net *kn)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
-		return;
+		return NULL;
 	hdr = genlmsg_put(msg, 0, 0, &khttps_genl_family, 0, KHTTPS_CMD_HS_READY);
 	if (!hdr || nla_put_u32(msg, KHTTPS_A_PENDING, kn->kn_npending)) {
 		nlmsg_free(msg);
-		return;
+		return NULL;
 	}
 	genlmsg_end(msg, hdr);
+	return msg;
+}
+
+/* Send a READY to @kw.  Return: it reached the socket (or the socket has READYs unread). */
+static bool khttps_nl_poke(struct khttps_net *kn, struct khttps_worker *kw)
+{
+	struct sk_buff *msg = khttps_nl_ready_msg(kn);
+	int err;
+
+	if (!msg)
+		return false;
+	err = genlmsg_unicast(kn->kn_net, msg, kw->kw_notify);
+	/* A full socket has READYs it has not read: it will come and ask. */
+	return !err || err == -EAGAIN || err == -ENOBUFS;
+}
+
+/*
+ * Wake one idle worker, starting after the last one woken, other than
+ * @except.  Return: false when some worker named no port (an older
+ * khttpsd), or none of the idle ones could be reached: then only the
+ * multicast reaches them all.
+ *
+ * Context: kn_lock held.
+ */
+static bool khttps_nl_poke_one(struct khttps_net *kn, u32 except)
+{
+	struct khttps_worker *kw;
+	unsigned long id, start = kn->kn_poke_next;
+	bool tried = false;
+	int pass;
+
+	xa_for_each(&kn->kn_workers, id, kw)
+		if (!kw->kw_notify)
+			return false;
+	for (pass = 0; pass < 2; pass++) {
+		xa_for_each_range(&kn->kn_workers, id, kw, pass ? 0 : start,
+				  pass ? start - 1 : ULONG_MAX) {
+			if (kw->kw_poked || id == except)
+				continue;
+			tried = true;
+			if (!khttps_nl_poke(kn, kw))
+				continue;
+			kw->kw_poked = true;
+			kn->kn_poke_next = id + 1;
+			return true;
+		}
+		if (!start)
+			break;
+	}
+	/* Every worker is told already (they will ask), or none could be. */
+	return !tried;
+}
+
+/**
+ * khttps_netlink_notify_ready() - tell the workers that handshakes wait
+ * @kn: the namespace
+ *
+ * One idle worker hears it when every worker named its port in
+ * HS_ACCEPT; the whole handshake group otherwise.  Waking them all for one
+ * connection costs every other worker a wake-up and an ACCEPT that finds
+ * nothing.
+ *
+ * Context: process; kn_lock held.
+ */
+void khttps_netlink_notify_ready(struct khttps_net *kn)
+{
+	struct sk_buff *msg;
+
+	lockdep_assert_held(&kn->kn_lock);
+	if (!xa_empty(&kn->kn_workers) && khttps_nl_poke_one(kn, 0))
+		return;
+	msg = khttps_nl_ready_msg(kn);
+	if (!msg)
+		return;
 	/* No worker listening (-ESRCH) is fine: the timeout will count it. */
 	genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
 				KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
+}
+
+/**
+ * khttps_netlink_forget_workers() - free what the namespace knew of its workers
+ * @kn: the namespace, going away
+ */
+void khttps_netlink_forget_workers(struct khttps_net *kn)
+{
+	struct khttps_worker *kw;
+	unsigned long id;
+
+	xa_for_each(&kn->kn_workers, id, kw)
+		kfree(kw);
+	xa_destroy(&kn->kn_workers);
 }
 
 /**
@@ -807,9 +899,9 @@ void khttps_netlink_event(struct khttps_conn *kc, int reason)
 /*
  * Which namespace has a khttpsd: its workers' request sockets, each known
  * from its first HS_ACCEPT (a worker asks at start and after every READY)
- * until it closes.  genl_has_listeners() cannot say: the kernel keeps one
- * listener bitmap per netlink protocol, not per namespace, so a daemon
- * anywhere would count everywhere.  The set also says whose release must
+ * until it closes, each with a &struct khttps_worker.  genl_has_listeners()
+ * cannot say: the kernel keeps one listener bitmap per netlink protocol,
+ * not per namespace, so a daemon anywhere would count everywhere.  The set also says whose release must
  * fail handshakes.  Netlink frees a port id before it tells us the socket
  * closed, so a new socket may take the id in between: recording it and
  * giving it a connection under kn_lock, as the release notifier forgets it
@@ -818,17 +910,30 @@ void khttps_netlink_event(struct khttps_conn *kc, int reason)
  *
  * Context: process; kn_lock held.
  */
-static int khttps_nl_worker_seen(struct khttps_net *kn, u32 portid)
+static struct khttps_worker *khttps_nl_worker_seen(struct khttps_net *kn, u32 portid)
 {
+	struct khttps_worker *kw;
+	int err;
+
 	lockdep_assert_held(&kn->kn_lock);
-	if (xa_load(&kn->kn_workers, portid))
-		return 0;
-	return xa_err(xa_store(&kn->kn_workers, portid, xa_mk_value(1), GFP_KERNEL));
+	kw = xa_load(&kn->kn_workers, portid);
+	if (kw)
+		return kw;
+	kw = kzalloc(sizeof(*kw), GFP_KERNEL);
+	if (!kw)
+		return ERR_PTR(-ENOMEM);
+	err = xa_err(xa_store(&kn->kn_workers, portid, kw, GFP_KERNEL));
+	if (err) {
+		kfree(kw);
+		return ERR_PTR(err);
+	}
+	return kw;
 }
 
 static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct khttps_net *kn = khttps_net(genl_info_net(info));
+	struct khttps_worker *kw;
 	struct khttps_conn *kc;
 	struct sk_buff *msg;
 	struct file *file;
@@ -839,11 +944,16 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&kn->kn_lock);
-	err = khttps_nl_worker_seen(kn, info->snd_portid);
-	if (err)
+	kw = khttps_nl_worker_seen(kn, info->snd_portid);
+	if (IS_ERR(kw)) {
+		err = PTR_ERR(kw);
 		goto err_unlock;
+	}
+	if (info->attrs[KHTTPS_A_NOTIFY_PORT])
+		kw->kw_notify = nla_get_u32(info->attrs[KHTTPS_A_NOTIFY_PORT]);
 	kc = khttps_conn_take_pending(kn);
 	if (!kc) {
+		kw->kw_poked = false;
 		NL_SET_ERR_MSG(info->extack, "khttps: no handshake is waiting");
 		err = -EAGAIN;
 		goto err_unlock;
@@ -886,6 +996,11 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	genlmsg_end(msg, hdr);
 	kc->kc_portid = info->snd_portid;
 	fd_install(fd, get_file(kc->kc_file));
+	/* More wait: another idle worker shares them; this one asks on. */
+	if (list_empty(&kn->kn_pending))
+		kw->kw_poked = false;
+	else if (kw->kw_notify)
+		khttps_nl_poke_one(kn, info->snd_portid);
 	mutex_unlock(&kn->kn_lock);
 	return genlmsg_reply(msg, info);
 
@@ -1324,7 +1439,11 @@ static int khttps_nl_release(struct notifier_block *nb, unsigned long event, voi
 		return NOTIFY_DONE;
 	mutex_lock(&kn->kn_lock);
 	gone = xa_erase(&kn->kn_workers, n->portid);
+	/* It may have been the one told of what still waits. */
+	if (gone && !list_empty(&kn->kn_pending))
+		khttps_netlink_notify_ready(kn);
 	mutex_unlock(&kn->kn_lock);
+	kfree(gone);
 	if (gone)
 		khttps_conn_worker_gone(kn, n->portid);
 	return NOTIFY_DONE;

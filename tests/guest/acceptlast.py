@@ -18,20 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from khttpsnl import ATTR, NLMSG_ERROR, Genl, attrs  # noqa: E402
-
-
-def accept(g):
-    """(error, {attr: payload}) of one HS_ACCEPT."""
-    for msg in g.messages(g.command("HS_ACCEPT")):
-        typ = struct.unpack_from("=H", msg, 4)[0]
-        if typ == NLMSG_ERROR:
-            err = struct.unpack_from("=i", msg, 16)[0]
-            if err:
-                return -err, {}
-            continue
-        return 0, dict(attrs(msg[20:]))
-    return 0, {}
+from khttpsnl import ATTR, Genl  # noqa: E402
 
 
 def main():
@@ -45,14 +32,14 @@ def main():
     g = Genl()
     seen, ok = [], True
     for i in range(n):
-        err, a = accept(g)
+        err, a = g.hs_accept()
         last = ATTR["LAST"] in a
         seen.append("err %d" % err if err else ("LAST" if last else "more"))
         if err or last != (i == n - 1):
             ok = False
         if ATTR["FD"] in a:
             os.close(struct.unpack("=i", a[ATTR["FD"]])[0])
-    err, a = accept(g)
+    err, a = g.hs_accept()
     seen.append("EAGAIN" if err == errno.EAGAIN else "err %d" % err if err else "a connection")
     ok = ok and err == errno.EAGAIN
     print(" ".join(seen))

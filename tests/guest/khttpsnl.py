@@ -17,6 +17,7 @@ NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 0x10, 3
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
+CTRL_ATTR_MCAST_GROUPS, CTRL_ATTR_MCAST_GRP_NAME, CTRL_ATTR_MCAST_GRP_ID = 7, 1, 2
 
 
 def _enum(text, name, prefix):
@@ -57,10 +58,16 @@ class Genl:
         attr = struct.pack("=HH", 4 + len(name), CTRL_ATTR_FAMILY_NAME) + name
         attr += bytes(-len(attr) % 4)
         reply = self.messages(self.request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, attr))
-        self.family = None
+        self.family, self.groups = None, {}
         for typ, payload in attrs(reply[0][20:]) if reply else ():
             if typ == CTRL_ATTR_FAMILY_ID:
                 self.family = struct.unpack("=H", payload[:2])[0]
+            elif typ == CTRL_ATTR_MCAST_GROUPS:
+                for _, grp in attrs(payload):
+                    a = dict(attrs(grp))
+                    name = a.get(CTRL_ATTR_MCAST_GRP_NAME, b"").rstrip(b"\0").decode()
+                    if CTRL_ATTR_MCAST_GRP_ID in a:
+                        self.groups[name] = struct.unpack("=I", a[CTRL_ATTR_MCAST_GRP_ID])[0]
         if self.family is None:
             raise RuntimeError("no khttps family (module not loaded?)")
 
@@ -90,6 +97,17 @@ class Genl:
 
     def command(self, name, dump=False):
         return self.request(self.family, CMD[name], NLM_F_DUMP if dump else 0)
+
+    def hs_accept(self, payload=b""):
+        """One HS_ACCEPT, as a worker sends it: (errno or 0, {attr: payload})."""
+        for msg in self.messages(self.request(self.family, CMD["HS_ACCEPT"], 0, payload)):
+            if struct.unpack_from("=H", msg, 4)[0] == NLMSG_ERROR:
+                err = struct.unpack_from("=i", msg, 16)[0]
+                if err:
+                    return -err, {}
+                continue
+            return 0, dict(attrs(msg[20:]))
+        return 0, {}
 
     def stats(self):
         """The namespace's counters: {name: value}."""

@@ -479,6 +479,7 @@ const char *khttps_cap_name(uint32_t bit)
 	case KHTTPS_CAP_SNI:		return "sni";
 	case KHTTPS_CAP_EVENTS:		return "events";
 	case KHTTPS_CAP_CONNS:		return "conns";
+	case KHTTPS_CAP_NOTIFY_PORT:	return "notify-port";
 	}
 	return NULL;
 }

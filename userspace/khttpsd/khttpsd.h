@@ -23,6 +23,7 @@ struct kd_config {
 	bool foreground;
 	bool verbose;				/* log every handshake (LOG_DEBUG) */
 	const char *error_log;			/* --error-log FILE, or NULL */
+	uint32_t caps;				/* the module's enum khttps_cap */
 };
 
 /* One direction's record keys, in the layout DONE sends. */

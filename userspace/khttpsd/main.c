@@ -396,6 +396,7 @@ int main(int argc, char **argv)
 		kd_log(LOG_ERR, "%s%s", nl.err, err == -EPERM ? " (khttpsd needs CAP_NET_ADMIN)" : "");
 		return 1;
 	}
+	cfg.caps = v.caps;
 	/* Before daemon(): a key file that cannot be used stops the start, visibly. */
 	if (ensure_dir(cfg.ticket_keys) || kd_tickets_maintain(&cfg, &next))
 		return 1;

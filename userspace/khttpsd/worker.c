@@ -450,6 +450,13 @@ static int kd_hs_start(const struct kd_job *job)
 static bool kd_waiting = true;
 
 /*
+ * Where our READYs should go: the handshake-group socket's port, which
+ * lets the kernel wake one worker per connection instead of all of them;
+ * 0 with a module that cannot.
+ */
+static uint32_t kd_notify_port;
+
+/*
  * Take waiting connections while there is room, starting a handshake for
  * each.  Return: 0 when none is left or no room, -1 when ACCEPT failed
  * otherwise (the caller retries soon).
@@ -466,6 +473,10 @@ static int drain(struct khttps_nl *nl)
 		msg = khttps_nl_msg(nl, KHTTPS_CMD_HS_ACCEPT);
 		if (!msg)
 			return -1;
+		if (kd_notify_port && nla_put_u32(msg, KHTTPS_A_NOTIFY_PORT, kd_notify_port)) {
+			nlmsg_free(msg);
+			return -1;
+		}
 		err = khttps_nl_request(nl, msg, parse_accept, &job);
 		if (err == -EAGAIN) {
 			kd_waiting = false;	/* nothing waits */
@@ -583,6 +594,8 @@ int kd_worker_run(const struct kd_config *cfg, int ready)
 	setsockopt(nl_socket_get_fd(nl.sk), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	kd_hs_cfg = cfg;
 	kd_hs_nl = &nl;
+	if (cfg->caps & KHTTPS_CAP_NOTIFY_PORT)
+		kd_notify_port = nl_socket_get_local_port(ev.sk);
 	pfd[0].fd = nl_socket_get_fd(ev.sk);
 	pfd[0].events = POLLIN;
 	while (!kd_stop) {

@@ -73,7 +73,10 @@
  *	(the namespace's totals) and %KHTTPS_A_DAEMON.
  * @KHTTPS_CMD_HS_READY: kernel -> %KHTTPS_MCGRP_HANDSHAKE, notification:
  *	handshakes wait; %KHTTPS_A_PENDING says how many.  Workers answer with
- *	%KHTTPS_CMD_HS_ACCEPT.
+ *	%KHTTPS_CMD_HS_ACCEPT.  When every worker named its group socket
+ *	(%KHTTPS_A_NOTIFY_PORT), it goes to one of them that is not already
+ *	taking connections, unicast, and an ACCEPT that leaves more waiting
+ *	sends one to another such worker.
  * @KHTTPS_CMD_HS_ACCEPT: khttpsd worker -> kernel, do.  Takes the oldest
  *	waiting connection.  Reply: %KHTTPS_A_CONN_ID, %KHTTPS_A_FD (the
  *	connection's socket, now an O_CLOEXEC fd of the calling process),
@@ -217,6 +220,10 @@ enum khttps_cmd {
  *	taken was the last one waiting; the next to arrive sends a
  *	%KHTTPS_CMD_HS_READY.  Without it more may wait: ACCEPT again until
  *	-EAGAIN (an older module never sends it)
+ * @KHTTPS_A_NOTIFY_PORT: u32, in %KHTTPS_CMD_HS_ACCEPT (with
+ *	%KHTTPS_CAP_NOTIFY_PORT): the netlink port id of the caller's socket
+ *	in %KHTTPS_MCGRP_HANDSHAKE.  Once every worker has named one, READY
+ *	goes to one idle worker there instead of to the whole group
  */
 enum khttps_attr {
 	KHTTPS_A_UNSPEC,
@@ -265,6 +272,7 @@ enum khttps_attr {
 	KHTTPS_A_PHASE,
 	KHTTPS_A_AGE_MS,
 	KHTTPS_A_LAST,
+	KHTTPS_A_NOTIFY_PORT,
 
 	__KHTTPS_A_MAX,
 	KHTTPS_A_MAX = __KHTTPS_A_MAX - 1
@@ -634,6 +642,7 @@ enum khttps_stat {
  * @KHTTPS_CAP_SNI: host (SNI) and ccs bindings, %KHTTPS_CMD_HS_SELECT
  * @KHTTPS_CAP_EVENTS: the error log, %KHTTPS_CMD_EVENT on %KHTTPS_MCGRP_EVENTS
  * @KHTTPS_CAP_CONNS: the connection list, %KHTTPS_CMD_CONN_GET
+ * @KHTTPS_CAP_NOTIFY_PORT: %KHTTPS_A_NOTIFY_PORT: READY to one worker
  */
 enum khttps_cap {
 	KHTTPS_CAP_LISTEN	= 1U << 0,
@@ -644,6 +653,7 @@ enum khttps_cap {
 	KHTTPS_CAP_SNI		= 1U << 5,
 	KHTTPS_CAP_EVENTS	= 1U << 6,
 	KHTTPS_CAP_CONNS	= 1U << 7,
+	KHTTPS_CAP_NOTIFY_PORT	= 1U << 8,
 };
 
 /**
