@@ -77,6 +77,9 @@ struct khttps_net {
 	struct list_head kn_pending;	/* waiting for HS_ACCEPT, oldest first */
 	struct xarray kn_workers;	/* port id that sent HS_ACCEPT -> struct khttps_worker */
 	unsigned long kn_poke_next;	/* where the next READY looks first */
+	u64 kn_taken;			/* HS_ACCEPTs that took a connection */
+	u64 kn_taken_at_poke;		/* kn_taken when the last READY went to one */
+	struct delayed_work kn_poke_check; /* that READY was answered, or all hear */
 	spinlock_t kn_qlock;		/* kn_queues */
 	struct list_head kn_queues;	/* struct khttps_queue, by name */
 	u64 kn_next_id;
@@ -293,6 +296,7 @@ struct khttps_params {
 	unsigned int idle_timeout_ms;
 	unsigned int max_conns_per_source;
 	unsigned int rx_expect_no_pad;
+	unsigned int ready_retry_ms;
 };
 extern struct khttps_params khttps_params;
 extern struct workqueue_struct *khttps_wq;
@@ -319,6 +323,7 @@ int khttps_netlink_init(void);
 void khttps_netlink_exit(void);
 void khttps_netlink_notify_ready(struct khttps_net *kn);
 void khttps_netlink_forget_workers(struct khttps_net *kn);
+void khttps_netlink_poke_check(struct work_struct *work);
 void khttps_netlink_event(struct khttps_conn *kc, int reason);
 
 /* listener.c */

@@ -25,6 +25,7 @@ struct khttps_params khttps_params = {
 	.max_sessions		= 65536,
 	.idle_timeout_ms	= 120000,
 	.rx_expect_no_pad	= 1,
+	.ready_retry_ms		= 50,
 };
 
 /*
@@ -93,6 +94,9 @@ KHTTPS_UINT_PARAM(max_sessions, 0, 4194304,
 KHTTPS_UINT_PARAM(rx_expect_no_pad, 0, 1,
 		  "TLS 1.3 connections from now on: 1 has kTLS decrypt records straight into the reader's pages, expecting clients not to pad them (a padded record is decrypted again, correctly), 0 decrypts into a kernel buffer and copies; default 1");
 
+KHTTPS_UINT_PARAM(ready_retry_ms, 1, 10000,
+		  "Milliseconds a READY sent to one khttpsd worker may go without any worker taking a connection before every worker is told, default 50");
+
 /**
  * khttps_net() - the khttps state of a network namespace
  * @net: the namespace
@@ -117,6 +121,7 @@ static int __net_init khttps_net_init(struct net *net)
 	INIT_LIST_HEAD(&kn->kn_queues);
 	xa_init(&kn->kn_conns);
 	xa_init(&kn->kn_workers);
+	INIT_DELAYED_WORK(&kn->kn_poke_check, khttps_netlink_poke_check);
 	khttps_session_init(kn);
 	khttps_source_init(kn);
 	khttps_conn_idle_init(kn);
@@ -138,6 +143,8 @@ static void __net_exit khttps_net_pre_exit(struct net *net)
 	khttps_conn_close_all(kn);
 	/* Dying: the sweep does not queue itself again. */
 	cancel_delayed_work_sync(&kn->kn_idle_work);
+	/* Nothing waits any more, so no READY arms the check again. */
+	cancel_delayed_work_sync(&kn->kn_poke_check);
 }
 
 static void __net_exit khttps_net_exit(struct net *net)

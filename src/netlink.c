@@ -807,6 +807,9 @@ static bool khttps_nl_poke_one(struct khttps_net *kn, u32 except)
 				continue;
 			kw->kw_poked = true;
 			kn->kn_poke_next = id + 1;
+			kn->kn_taken_at_poke = kn->kn_taken;
+			mod_delayed_work(khttps_wq, &kn->kn_poke_check,
+					 msecs_to_jiffies(khttps_param(ready_retry_ms)));
 			return true;
 		}
 		if (!start)
@@ -840,6 +843,37 @@ void khttps_netlink_notify_ready(struct khttps_net *kn)
 	/* No worker listening (-ESRCH) is fine: the timeout will count it. */
 	genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
 				KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
+}
+
+/**
+ * khttps_netlink_poke_check() - hand what waits to every worker if the one told is stuck
+ * @work: &khttps_net.kn_poke_check
+ *
+ * A worker told by unicast may be stopped, swapped out or slow in a key
+ * load; no other hears of the connection, and those that arrive after it
+ * send no READY of their own (the queue is not empty).  Unless some
+ * ACCEPT took a connection since the last such READY, the whole handshake
+ * group hears (after ready_retry_ms: a few ACCEPT round trips under load,
+ * short against the handshake timeout).  The stuck worker stays marked as
+ * told: later READYs go to the others until it asks again.
+ *
+ * Context: process (khttps_wq); takes kn_lock.
+ */
+void khttps_netlink_poke_check(struct work_struct *work)
+{
+	struct khttps_net *kn = container_of(to_delayed_work(work), struct khttps_net,
+					     kn_poke_check);
+	struct sk_buff *msg;
+
+	mutex_lock(&kn->kn_lock);
+	if (list_empty(&kn->kn_pending) || kn->kn_taken != kn->kn_taken_at_poke)
+		goto out;
+	msg = khttps_nl_ready_msg(kn);
+	if (msg)
+		genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
+					KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
+out:
+	mutex_unlock(&kn->kn_lock);
 }
 
 /**
@@ -996,6 +1030,7 @@ static int khttps_nl_hs_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	genlmsg_end(msg, hdr);
 	kc->kc_portid = info->snd_portid;
 	fd_install(fd, get_file(kc->kc_file));
+	kn->kn_taken++;
 	/* More wait: another idle worker shares them; this one asks on. */
 	if (list_empty(&kn->kn_pending))
 		kw->kw_poked = false;

@@ -84,8 +84,8 @@ t_wait 10 eval '[ "$(stat_of pending)" = 0 ]'
 
 t_log "step: READY to one worker: each names its group socket in HS_ACCEPT"
 out=$(timeout 120 python3 "$T_SRC/tests/guest/readyone.py" 127.0.0.1 8443 2>&1) &&
-	t_ok "READY wakes one worker, a burst both, a gone worker's share the other, an old worker all ($out)" ||
-	t_fail "READY wakes one worker, a burst both, a gone worker's share the other, an old worker all" "$out"
+	t_ok "READY wakes one worker, a burst both, a gone worker's share the other, an old worker all, a stuck one all ($out)" ||
+	t_fail "READY wakes one worker, a burst both, a gone worker's share the other, an old worker all, a stuck one all" "$out"
 t_wait 10 eval '[ "$(stat_of pending)" = 0 ]'
 
 t_log "step: daemon; TLS 1.3 and 1.2 with each kTLS cipher"

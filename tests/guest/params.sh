@@ -15,7 +15,8 @@ close_notify 1 0 1
 max_sessions 65536 0 4194304
 idle_timeout_ms 120000 0 86400000
 max_conns_per_source 0 0 4194304
-rx_expect_no_pad 1 0 1"
+rx_expect_no_pad 1 0 1
+ready_retry_ms 50 1 10000"
 
 while read -r name def min max; do
 	f=$P/$name

@@ -12,7 +12,11 @@ HS_ACCEPT.  Then, on a binding at HOST:PORT with nothing else asking:
     other, so both share the burst;
   - a worker that goes away while told passes what waits to the other;
   - a worker that names no port (an older khttpsd) brings back the
-    multicast: every socket in the group hears it.
+    multicast: every socket in the group hears it;
+  - a worker told that does not ask (stopped) within ready_retry_ms: the
+    whole group hears, and the next READY goes to the other alone.
+The first checks answer slowly on purpose, so ready_retry_ms is set high
+for them and low for the last (and put back as it was).
 Prints what it saw and exits 0 only if all that held.
 """
 import errno
@@ -76,7 +80,25 @@ def heard(workers, want, limit=10.0):
     return got
 
 
+RETRY = "/sys/module/khttps/parameters/ready_retry_ms"
+
+
+def set_retry(ms):
+    with open(RETRY, "w") as f:
+        f.write("%d\n" % ms)
+
+
 def main():
+    with open(RETRY) as f:
+        was = int(f.read())
+    set_retry(10000)
+    try:
+        return run()
+    finally:
+        set_retry(was)
+
+
+def run():
     host, port = sys.argv[1], int(sys.argv[2])
     grp = Genl().groups["handshake"]
     a, b = Worker("a", grp), Worker("b", grp)
@@ -137,11 +159,31 @@ def main():
     g7 = heard([left, old], 2)
     check("multicast again %s" % g7, g7 == {left.name: 1, "old": 1})
     check("taken", old.accept() == "LAST")
+    old.close()
+    # A worker told that never asks (stopped, swapped out): after
+    # ready_retry_ms every worker hears; the stuck one gets no more.
+    set_retry(200)
+    new = Worker("new", grp)
+    check("new registers", new.accept() == "EAGAIN" and left.accept() == "EAGAIN")
+    by = {left.name: left, "new": new}
+    connect()
+    g8 = heard([left, new], 1)
+    told = by[max(g8, key=g8.get)]
+    other = new if told is left else left
+    # heard() waited a second: well past the retry, so both have heard.
+    check("stuck: all hear %s" % g8, g8 == {told.name: 2, other.name: 1})
+    check("the other takes it", other.accept() == "LAST")
+    set_retry(10000)  # this one answers slowly too, but is not stuck
+    connect()
+    g9 = heard([left, new], 1)
+    check("the next goes to the other %s" % g9, g9 == {told.name: 0, other.name: 1})
+    check("it takes it", other.accept() == "LAST")
+    check("the stuck one asks at last", told.accept() == "EAGAIN")
     print("; ".join(seen))
     for s in conns:
         s.close()
     left.close()
-    old.close()
+    new.close()
     return 0 if ok else 1
 
 
