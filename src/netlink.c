@@ -766,6 +766,17 @@ static struct sk_buff *khttps_nl_ready_msg(struct khttps_net *kn)
 	return msg;
 }
 
+/* Send a READY to the whole handshake group. */
+static void khttps_nl_tell_all(struct khttps_net *kn)
+{
+	struct sk_buff *msg = khttps_nl_ready_msg(kn);
+
+	/* No worker listening (-ESRCH) is fine: the timeout will count it. */
+	if (msg)
+		genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
+					KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
+}
+
 /* Send a READY to @kw.  Return: it reached the socket (or the socket has READYs unread). */
 static bool khttps_nl_poke(struct khttps_net *kn, struct khttps_worker *kw)
 {
@@ -832,17 +843,9 @@ static bool khttps_nl_poke_one(struct khttps_net *kn, u32 except)
  */
 void khttps_netlink_notify_ready(struct khttps_net *kn)
 {
-	struct sk_buff *msg;
-
 	lockdep_assert_held(&kn->kn_lock);
-	if (!xa_empty(&kn->kn_workers) && khttps_nl_poke_one(kn, 0))
-		return;
-	msg = khttps_nl_ready_msg(kn);
-	if (!msg)
-		return;
-	/* No worker listening (-ESRCH) is fine: the timeout will count it. */
-	genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
-				KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
+	if (xa_empty(&kn->kn_workers) || !khttps_nl_poke_one(kn, 0))
+		khttps_nl_tell_all(kn);
 }
 
 /**
@@ -863,16 +866,10 @@ void khttps_netlink_poke_check(struct work_struct *work)
 {
 	struct khttps_net *kn = container_of(to_delayed_work(work), struct khttps_net,
 					     kn_poke_check);
-	struct sk_buff *msg;
 
 	mutex_lock(&kn->kn_lock);
-	if (list_empty(&kn->kn_pending) || kn->kn_taken != kn->kn_taken_at_poke)
-		goto out;
-	msg = khttps_nl_ready_msg(kn);
-	if (msg)
-		genlmsg_multicast_netns(&khttps_genl_family, kn->kn_net, msg, 0,
-					KHTTPS_MCGRP_IDX_HANDSHAKE, GFP_KERNEL);
-out:
+	if (!list_empty(&kn->kn_pending) && kn->kn_taken == kn->kn_taken_at_poke)
+		khttps_nl_tell_all(kn);
 	mutex_unlock(&kn->kn_lock);
 }
 
@@ -933,10 +930,11 @@ void khttps_netlink_event(struct khttps_conn *kc, int reason)
 /*
  * Which namespace has a khttpsd: its workers' request sockets, each known
  * from its first HS_ACCEPT (a worker asks at start and after every READY)
- * until it closes, each with a &struct khttps_worker.  genl_has_listeners()
- * cannot say: the kernel keeps one listener bitmap per netlink protocol,
- * not per namespace, so a daemon anywhere would count everywhere.  The set also says whose release must
- * fail handshakes.  Netlink frees a port id before it tells us the socket
+ * until it closes, each with a &struct khttps_worker.
+ * genl_has_listeners() cannot say: the kernel keeps one listener bitmap
+ * per netlink protocol, not per namespace, so a daemon anywhere would
+ * count everywhere.  The set also says whose release must fail
+ * handshakes.  Netlink frees a port id before it tells us the socket
  * closed, so a new socket may take the id in between: recording it and
  * giving it a connection under kn_lock, as the release notifier forgets it
  * under kn_lock, makes that notifier fail the new socket's handshake too
