@@ -20,7 +20,8 @@
 # Every contender gets the same clients (wrk, curl, openssl s_time), the
 # same files and the same two vCPUs; the repetitions interleave the
 # contenders, so drift spreads over all.  Each measurement is one JSON line
-# from bench/cell.py in OUTDIR/raw.jsonl; report.py makes the table.
+# from bench/cell.py in OUTDIR/raw.jsonl (for khttps's cells with the
+# counters of "khttpsctl stats" that moved); report.py makes the table.
 # BENCH_REPS (default 5) and BENCH_SECS (default 5) shorten a trial run;
 # BENCH_ONLY, an extended regular expression, keeps only the cells whose
 # "CONTENDER WORKLOAD" it matches (e.g. '(fwd|haproxy) small$'; the idle
@@ -228,10 +229,12 @@ cell() {	# CONTENDER WORKLOAD REP [cell.py options] -- COMMAND...
 	[[ "$c $w" =~ $only ]] || return 0
 	settle
 	say "rep $r: $c $w"
-	local under=()
+	local under=() stats=()
 	[ -z "${BENCH_PERF:-}" ] || [ "$r" != 1 ] || under=(profile "$c-$w")
+	# khttps's own counters over its cells: the handshakes each cost.
+	case $c in fwd | queue) stats=(--stats "$ctl") ;; esac
 	"${under[@]}" python3 "$src/bench/cell.py" --tag contender=$c --tag workload=$w --tag rep=$r \
-		--watch "$khttpsd_pids" --backend "$nginx_pids" "$@" >> "$raw"
+		--watch "$khttpsd_pids" --backend "$nginx_pids" "${stats[@]}" "$@" >> "$raw"
 }
 profile() {	# NAME COMMAND...: run COMMAND under a whole-guest perf record
 	local name=$1 data=$W/perf.data rec

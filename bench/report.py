@@ -5,7 +5,8 @@
 Reads RUNDIR/raw.jsonl (bench/cell.py's lines), meta.txt and tcrypt.txt
 from one bench/guest.sh run; writes OUTDIR/results.md (the table: median,
 min and max over the repetitions; server CPU time and context switches per
-request or per MB; the issue's targets as ratios within this run) and
+request or per MB; khttps's own counters per cell; the issue's targets as
+ratios within this run) and
 OUTDIR/results.png through gnuplot (throughput relative to nginx).
 """
 import json
@@ -101,6 +102,47 @@ def gcm_cost(path):
         if m:
             best = (int(m.group(3)) / int(m.group(2)) / MB, drv.group(1) if drv else "?")
     return best if best else (None, None)
+
+
+# khttpsctl stats counters (cell.py --stats) that say a handshake failed.
+FAILURES = ("handshake_timeouts", "worker_lost", "install_failed", "client_gone",
+            "handshakes_failed_tls", "handshakes_failed_cert", "handshakes_failed_internal",
+            "handshakes_failed_closed", "unrecognized_name", "handshakes_failed_client_cert",
+            "refused_pending", "refused_connections", "queue_full", "refused_source")
+
+
+def counters(cells):
+    """The "khttps's counters" section: what each khttps cell cost in handshakes."""
+    per = {}
+    for c in cells:
+        if "khttps" in c:
+            per.setdefault((c["contender"], c["workload"]), []).append(c["khttps"])
+    if not per:
+        return []
+    lines = ["", "## khttps's counters", "",
+             "`khttpsctl stats` before and after each khttps cell: the connections it "
+             "accepted and the handshakes it completed per repetition (median [min–max]), "
+             "and over all repetitions the failures by reason (the counters' names). "
+             "A connection still in its handshake when the client stops is counted when "
+             "the client closes it, so it may fall into the next cell.", "",
+             "| workload | contender | accepted | handshakes done | of them resumed | "
+             "failures (all reps) |", "| --- | --- | --- | --- | --- | --- |"]
+
+    def spread(rows, k):
+        x = [r.get(k, 0) for r in rows]
+        return "%d [%d–%d]" % (med(x), min(x), max(x))
+
+    for w, desc, *_ in WORKLOADS + [("steady", "1 MiB, after the handshakes", 0, 0)]:
+        for c in ("fwd", "queue"):
+            rows = per.get((c, w))
+            if not rows:
+                continue
+            bad = ", ".join("%s %d" % (k, sum(r.get(k, 0) for r in rows)) for k in FAILURES
+                            if any(r.get(k, 0) for r in rows)) or "none"
+            lines.append("| %s | %s | %s | %s | %s | %s |" % (
+                desc, NAMES[c], spread(rows, "accepted"), spread(rows, "handshakes_ok"),
+                spread(rows, "handshakes_resumed"), bad))
+    return lines
 
 
 def chart(outdir, rev, agg, v):
@@ -216,6 +258,7 @@ def main():
         for w, desc, per, c in fe_rows:
             lines.append("| %s | %s | %s per %s | %s |" % (
                 desc, NAMES[c], fmt(v(c, w, "fe")), per, fmt(v(c, w, "be"))))
+    lines += counters(cells)
     gcm, drv = gcm_cost(os.path.join(run, "tcrypt.txt"))
     lines += ["", "## The cipher alone", ""]
     if gcm:
