@@ -76,7 +76,9 @@
  *	%KHTTPS_CMD_HS_ACCEPT.  When every worker named its group socket
  *	(%KHTTPS_A_NOTIFY_PORT), it goes to one of them that is not already
  *	taking connections, unicast, and an ACCEPT that leaves more waiting
- *	sends one to another such worker.
+ *	sends one to another such worker.  If no connection was taken within
+ *	the module parameter ready_retry_ms of a unicast READY (a stopped or
+ *	stuck worker), the whole group hears one.
  * @KHTTPS_CMD_HS_ACCEPT: khttpsd worker -> kernel, do.  Takes the oldest
  *	waiting connection.  Reply: %KHTTPS_A_CONN_ID, %KHTTPS_A_FD (the
  *	connection's socket, now an O_CLOEXEC fd of the calling process),
