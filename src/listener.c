@@ -132,6 +132,14 @@ static void khttps_accept_work(struct work_struct *work)
 		rcu_assign_sk_user_data(sk, NULL);
 		sk->sk_data_ready = kl->kl_saved_data_ready;
 		write_unlock_bh(&sk->sk_callback_lock);
+		/*
+		 * No Nagle, as nginx and HAProxy do: every write here is a
+		 * whole record, and TLS 1.3's tickets, sent after the client's
+		 * Finished, would otherwise hold the first response until the
+		 * client acknowledges them, a round trip.  An application on a
+		 * queue may turn it back on (setsockopt TCP_NODELAY 0).
+		 */
+		tcp_sock_set_nodelay(sk);
 		khttps_conn_new(kl, newsock);
 		cond_resched();
 	}

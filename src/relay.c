@@ -830,6 +830,8 @@ static int khttps_relay_setup(struct khttps_conn *kc)
 				       IPPROTO_TCP, &r->backend);
 	if (err)
 		return err;
+	/* Each send is what the client's record held: no need to wait for more. */
+	tcp_sock_set_nodelay(r->backend->sk);
 	err = kernel_connect(r->backend, (struct sockaddr *)addr,
 			     addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 							   sizeof(struct sockaddr_in),
