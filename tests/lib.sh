@@ -71,10 +71,24 @@ t__cleanup() {
 	local p start=$SECONDS
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	if declare -F t_cleanup > /dev/null; then t_cleanup; fi
+	if [ -n "${T_NS:-}" ]; then ip netns del "$T_NS" 2>/dev/null; ip link del veth-c 2>/dev/null; fi
 	rm -rf "$dir"
 	# Time lost here is easy to miss: say so.
 	[ $((SECONDS - start)) -lt 3 ] || echo "# cleanup took $((SECONDS - start))s"
 }
+# t_veth_ns NAME CLIENT SERVER: a network namespace NAME ($T_NS) with a veth
+# pair to this one, veth-c CLIENT/24 here and veth-s SERVER/24 there, its
+# loopback up; inx runs a command in it; both go when the test ends.
+# Return: 1 when the namespace or the pair cannot be made.
+t_veth_ns() {
+	T_NS=$1
+	{ ip netns add "$T_NS" && ip link add veth-c type veth peer name veth-s netns "$T_NS"; } ||
+		return 1
+	ip addr add "$2/24" dev veth-c && ip link set veth-c up
+	inx ip link set lo up && inx ip addr add "$3/24" dev veth-s && inx ip link set veth-s up
+	return 0
+}
+inx() { ip netns exec "$T_NS" "$@"; }
 # A self-signed P-256 certificate for localhost: DIR/cert.pem and DIR/key.pem
 # (mode 0600, or khttpsd refuses it); DIR is $dir unless given.
 t_cert() {

@@ -12,25 +12,20 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 t_scratch netns
-NS=khx$$
-t_cleanup() { ip netns del "$NS" 2>/dev/null; ip link del veth-c 2>/dev/null; }
-inx() { ip netns exec "$NS" "$@"; }
 
 t_log "step: namespace, veth, certificates, backend, daemon, bindings"
-if ! ip netns add "$NS" || ! ip link add veth-c type veth peer name veth-s netns "$NS"; then
+if ! t_veth_ns khx$$ 10.9.0.1 10.9.0.2; then
 	t_skip "netns teardown" "cannot make a netns with a veth pair"
 	t_done
 	exit
 fi
-ip addr add 10.9.0.1/24 dev veth-c && ip link set veth-c up
-inx ip link set lo up && inx ip addr add 10.9.0.2/24 dev veth-s && inx ip link set veth-s up
 python3 "$T_SRC/tests/guest/pki.py" "$dir"
 mkdir -p "$dir/root" && echo hello > "$dir/root/x"
 # Not through inx: $! must be the process itself, not a subshell.
-ip netns exec "$NS" python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" \
+ip netns exec "$T_NS" python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" \
 	> "$dir/backend.log" 2>&1 &
 pids+=($!)
-ip netns exec "$NS" "$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
+ip netns exec "$T_NS" "$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
 pids+=($!)
 inx "$KHTTPSCTL" binding add 10.9.0.2:8443 cert "$dir/server.crt" key "$dir/server.key" \
 	backend 127.0.0.1:8080 > /dev/null 2>&1 &&
@@ -78,7 +73,7 @@ phases=$(inx "$KHTTPSCTL" --json conns |
 t_log "step: the namespace's processes end and it is deleted"
 dmesg -C
 for p in "${pids[@]:0:2}"; do kill "$p"; wait "$p" 2>/dev/null; done
-ip netns del "$NS"
+ip netns del "$T_NS"
 if t_wait 60 eval 'dmesg | grep -q "khttps: netns $nsino going away: 2 bindings deleted"'; then
 	t_ok "the namespace went away: its bindings deleted (pre_exit)"
 else

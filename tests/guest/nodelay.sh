@@ -17,20 +17,15 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 t_scratch nodelay
-NS=khd$$
 DELAY_MS=150
 RTT_MS=$((2 * DELAY_MS))
-t_cleanup() { ip netns del "$NS" 2>/dev/null; ip link del veth-c 2>/dev/null; }
-inx() { ip netns exec "$NS" "$@"; }
 
 t_log "step: namespace, veth with netem, certificate, backend, daemon, bindings"
-if ! ip netns add "$NS" || ! ip link add veth-c type veth peer name veth-s netns "$NS"; then
+if ! t_veth_ns khd$$ 10.9.1.1 10.9.1.2; then
 	t_skip "first response without a Nagle wait" "cannot make a netns with a veth pair"
 	t_done
 	exit
 fi
-ip addr add 10.9.1.1/24 dev veth-c && ip link set veth-c up
-inx ip link set lo up && inx ip addr add 10.9.1.2/24 dev veth-s && inx ip link set veth-s up
 if ! tc qdisc add dev veth-c root netem delay ${DELAY_MS}ms 2> "$dir/tc.err" ||
    ! inx tc qdisc add dev veth-s root netem delay ${DELAY_MS}ms 2>> "$dir/tc.err"; then
 	t_skip "first response without a Nagle wait" "no netem: $(head -n 1 "$dir/tc.err")"
@@ -40,16 +35,16 @@ fi
 t_cert
 mkdir -p "$dir/root" && echo hello > "$dir/root/hello"
 # Not through inx: $! must be the process itself, not a subshell.
-ip netns exec "$NS" python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" \
+ip netns exec "$T_NS" python3 "$T_SRC/tests/guest/backend.py" 8080 "$dir/root" \
 	> "$dir/backend.log" 2>&1 &
 pids+=($!)
-ip netns exec "$NS" "$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
+ip netns exec "$T_NS" "$KHTTPSD" -f -w 2 --trust "$dir" > "$dir/khttpsd.log" 2>&1 &
 pids+=($!)
 t_check "forward binding" inx "$KHTTPSCTL" binding add 10.9.1.2:8443 cert "$dir/cert.pem" \
 	key "$dir/key.pem" backend 127.0.0.1:8080
 t_check "queue binding" inx "$KHTTPSCTL" binding add 10.9.1.2:8444 cert "$dir/cert.pem" \
 	key "$dir/key.pem" queue d
-ip netns exec "$NS" "$T_SRC/build/khttps-serve" -q d -r "$dir/root" > "$dir/serve.log" 2>&1 &
+ip netns exec "$T_NS" "$T_SRC/build/khttps-serve" -q d -r "$dir/root" > "$dir/serve.log" 2>&1 &
 pids+=($!)
 t_wait 30 eval 'inx ss -Hltn "sport = :8080" | grep -q .' || t_log "backend not listening"
 
