@@ -62,9 +62,6 @@ def pid_cost(pids):
     return cpu, sw
 
 
-GAUGES = ("active", "pending", "queued")
-
-
 def khttps_stats(ctl):
     """khttps's counters (khttpsctl --json stats), or None if it cannot say."""
     try:
