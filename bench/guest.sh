@@ -80,6 +80,12 @@ sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096 \
 echo 60000 > /sys/module/khttps/parameters/handshake_timeout_ms
 
 say "servers"
+# One cipher suite for every contender, so that the ratios compare the
+# same cipher: khttpsd prefers AES-128-GCM, while OpenSSL's clients (wrk,
+# curl, s_time) offer AES-256-GCM first and nginx, HAProxy and stunnel
+# would take that.  AES-256 runs 14 rounds to AES-128's 10.  Each
+# contender's choice is checked below and written to meta.txt.
+suite=TLS_AES_128_GCM_SHA256
 cat > "$W/nginx.conf" <<EOF
 user root;
 worker_processes 2;
@@ -96,6 +102,7 @@ http {
 	client_body_temp_path $W/tmp; proxy_temp_path $W/tmp; fastcgi_temp_path $W/tmp;
 	uwsgi_temp_path $W/tmp; scgi_temp_path $W/tmp;
 	ssl_protocols TLSv1.2 TLSv1.3;
+	ssl_conf_command Ciphersuites $suite;
 	ssl_session_cache shared:bench:10m;
 	ssl_session_tickets on;
 	server { listen 127.0.0.1:8080 backlog=4096; root $W/www; }
@@ -112,6 +119,7 @@ global
 	maxconn 20000
 	nbthread 2
 	ssl-default-bind-options ssl-min-ver TLSv1.2
+	ssl-default-bind-ciphersuites $suite
 defaults
 	mode tcp
 	timeout connect 10s
@@ -130,6 +138,7 @@ cat > "$W/stunnel.conf" <<EOF
 foreground = yes
 pid =
 sslVersionMin = TLSv1.2
+ciphersuites = $suite
 [ec]
 accept = 127.0.0.1:8447
 connect = 127.0.0.1:8080
@@ -161,6 +170,7 @@ done
 pids+=($!)
 printf '[global]\nktls = true\n' > "$W/gnutls.conf"
 GNUTLS_SYSTEM_PRIORITY_FILE=$W/gnutls.conf gnutls-serv --http --httpdata="$W/www/64m" -p 8448 \
+	--priority NORMAL:-CIPHER-ALL:+AES-128-GCM \
 	--x509certfile "$W/ec.crt" --x509keyfile "$W/ec.key" > "$W/gnutls.log" 2>&1 &
 pids+=($!)
 for port in 8080 8443 8444 8445 8446 8447 8448 8453 8454 8455 8456 8457; do
@@ -207,6 +217,17 @@ url() {	# CONTENDER KIND PATH: the URL of PATH at CONTENDER's port for KIND (ec 
 	esac
 	echo "https://127.0.0.1:$base$3"
 }
+hostport() { local u=${1#*://}; echo "${u%%/*}"; }
+# The suite each contender negotiates with an OpenSSL client, as the cells' clients do.
+for c in fwd queue nginx haproxy stunnel gnutls; do
+	for k in ec rsa; do
+		[ $c-$k != gnutls-rsa ] || continue
+		got=$(timeout 60 openssl s_client -connect "$(hostport "$(url $c $k /)")" -brief < /dev/null 2>&1 |
+			awk -F': *' '/^Ciphersuite/ { print $2; exit }')
+		echo "suite $c-$k ${got:-none}" >> "$out/meta.txt"
+	done
+done
+
 busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 second() { local a; a=$(busy); sleep 1; echo $(( $(busy) - a )); }
 # The guest's busy ticks in an idle second (servers up, no clients): the
@@ -255,7 +276,6 @@ profile() {	# NAME COMMAND...: run COMMAND under a whole-guest perf record
 	perf report -i "$data" --no-children --sort comm,dso,sym --stdio -g none 2>> "$out/perf/$name.err" |
 		python3 "$src/bench/perfsum.py" > "$out/perf/$name.txt"
 }
-hostport() { local u=${1#*://}; echo "${u%%/*}"; }
 
 for r in $(seq "$reps"); do
 	for c in plain fwd queue nginx haproxy stunnel; do

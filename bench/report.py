@@ -130,7 +130,8 @@ def counters(cells):
 
     def spread(rows, k):
         x = [r.get(k, 0) for r in rows]
-        return "%d [%d–%d]" % (med(x), min(x), max(x))
+        # %g: an even number of repetitions has a median halfway between two counts.
+        return "%g [%d–%d]" % (med(x), min(x), max(x))
 
     for w, desc, *_ in WORKLOADS + [("steady", "1 MiB, after the handshakes", 0, 0)]:
         for c in ("fwd", "queue"):
@@ -175,6 +176,18 @@ def chart(outdir, rev, agg, v):
     return True
 
 
+def suite_line(suites):
+    """Whether every contender ran the same cipher suite, which the ratios assume."""
+    names = sorted(set(suites.values()))
+    if not names:
+        return "The cipher suite each contender negotiated was not recorded."
+    if len(names) == 1 and names[0] != "none":
+        return ("Every TLS contender negotiated %s with an OpenSSL client (checked with "
+                "`openssl s_client` before the cells)." % names[0])
+    return ("**The contenders negotiated different cipher suites, so their ratios compare "
+            "different ciphers:** %s." % ", ".join("%s %s" % kv for kv in sorted(suites.items())))
+
+
 def main():
     run, outdir = sys.argv[1], sys.argv[2]
     cells = [json.loads(line) for line in open(os.path.join(run, "raw.jsonl")) if line.strip()]
@@ -186,6 +199,9 @@ def main():
     if not (ktls and min(ktls) > 0):
         NAMES["gnutls"] = "gnutls-serv, kTLS off"
     rev = meta.get("rev", "?")
+    # "suite CONTENDER-KIND NAME": what each TLS contender negotiated (guest.sh).
+    suites = dict(line.split()[1:3] for line in open(os.path.join(run, "meta.txt"))
+                  if line.startswith("suite ") and len(line.split()) == 3)
     # (contender, workload) -> lists of value, server CPU ms per unit, switches per unit
     agg, failed = {}, []
     for c in cells:
@@ -230,7 +246,7 @@ def main():
              "kernel boots with Debian's defaults (command line: `%s`), without the "
              "allocator checks the tests use (slub_debug, KFENCE sampling), which would "
              "make every kernel allocation dearer and so favour user-space TLS." %
-             meta.get("cmdline", "?"), ""]
+             meta.get("cmdline", "?"), "", suite_line(suites), ""]
     lines.append("| workload | contender | throughput | server CPU ms per unit | "
                  "switches per unit | errors |")
     lines.append("| --- | --- | --- | --- | --- | --- |")
