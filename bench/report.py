@@ -181,7 +181,11 @@ def suite_line(suites):
     names = sorted(set(suites.values()))
     if not names:
         return "The cipher suite each contender negotiated was not recorded."
-    if len(names) == 1 and names[0] != "none":
+    silent = sorted(c for c, s in suites.items() if s == "none")
+    if silent:
+        return ("**The cipher suite could not be read from %s** (openssl s_client got no "
+                "handshake), so the ratios may compare different ciphers." % ", ".join(silent))
+    if len(names) == 1:
         return ("Every TLS contender negotiated %s with an OpenSSL client (checked with "
                 "`openssl s_client` before the cells)." % names[0])
     return ("**The contenders negotiated different cipher suites, so their ratios compare "
@@ -191,16 +195,16 @@ def suite_line(suites):
 def main():
     run, outdir = sys.argv[1], sys.argv[2]
     cells = [json.loads(line) for line in open(os.path.join(run, "raw.jsonl")) if line.strip()]
-    meta = dict(line.rstrip("\n").split(" ", 1) for line in open(os.path.join(run, "meta.txt"))
-                if " " in line)
+    with open(os.path.join(run, "meta.txt")) as f:
+        meta_lines = [line.rstrip("\n") for line in f]
+    meta = dict(line.split(" ", 1) for line in meta_lines if " " in line)
     # Whether GnuTLS really handed its records to kTLS: in every repetition.
-    ktls = [int(line.split()[1]) for line in open(os.path.join(run, "meta.txt"))
-            if line.startswith("gnutls_ktls_tx ")]
+    ktls = [int(line.split()[1]) for line in meta_lines if line.startswith("gnutls_ktls_tx ")]
     if not (ktls and min(ktls) > 0):
         NAMES["gnutls"] = "gnutls-serv, kTLS off"
     rev = meta.get("rev", "?")
     # "suite CONTENDER-KIND NAME": what each TLS contender negotiated (guest.sh).
-    suites = dict(line.split()[1:3] for line in open(os.path.join(run, "meta.txt"))
+    suites = dict(line.split()[1:3] for line in meta_lines
                   if line.startswith("suite ") and len(line.split()) == 3)
     # (contender, workload) -> lists of value, server CPU ms per unit, switches per unit
     agg, failed = {}, []
