@@ -91,14 +91,17 @@ t_wait 10 eval '[ "$(stat_of pending)" = 0 ]'
 t_log "step: daemon; TLS 1.3 and 1.2 with each kTLS cipher"
 "$KHTTPSD" -f -w 2 --trust "$dir" 2> "$dir/khttpsd.log" &
 dpid=$!
-sleep 1
+t_wait 10 grep -q ' ready: ' "$dir/khttpsd.log"
 handshake() {	# NAME ARGS...: one s_client handshake, then the counters
 	local name=$1; shift
 	local ok0 tx0 rx0 ok1 tx1 rx1 out
 	ok0=$(stat_of handshakes_ok); tx0=$(t_tls_stat TlsTxSw); rx0=$(t_tls_stat TlsRxSw)
-	# The client stays connected for 2 s: in TLS 1.3 it finishes first, and
-	# one that left at once would be counted as gone, not as a handshake.
-	out=$(sleep 2 | timeout 30 openssl s_client -connect 127.0.0.1:8443 -servername localhost "$@" 2>&1)
+	# The client stays connected until the daemon counted the handshake (at
+	# most 20 s): in TLS 1.3 the client finishes first, and one that left
+	# before the keys were installed would be counted as gone. A fixed wait
+	# lost the first handshake when the daemon's first one was slow.
+	out=$(t_wait 20 eval '[ "$(stat_of handshakes_ok)" -gt "$ok0" ]' |
+		timeout 60 openssl s_client -connect 127.0.0.1:8443 -servername localhost "$@" 2>&1)
 	t_wait 5 eval '[ "$(stat_of handshakes_ok)" -gt "$ok0" ]'
 	ok1=$(stat_of handshakes_ok); tx1=$(t_tls_stat TlsTxSw); rx1=$(t_tls_stat TlsRxSw)
 	if [[ $out == *"$name"* ]] && [ "$ok1" = $((ok0 + 1)) ] && [ "$tx1" = $((tx0 + 1)) ] && [ "$rx1" = $((rx0 + 1)) ]; then
@@ -159,7 +162,13 @@ cp "$dir/ec.crt" "$dir/ec.key" "$dir/site/"
 cp "$dir/ec.crt" "$dir/ec.key" "$away/"
 chmod 600 "$dir/site/ec.key" "$away/ec.key"
 "$KHTTPSCTL" binding add 127.0.0.1:8446 cert "$dir/site/ec.crt" key "$dir/site/ec.key" backend 127.0.0.1:8080 > /dev/null
-hs8446() { sleep 2 | timeout 30 openssl s_client -connect 127.0.0.1:8446 > /dev/null 2>&1; }
+# Each client stays until its handshake was counted, as ok or as failed.
+counted() { echo $(( $(stat_of handshakes_ok) + $(stat_of handshakes_failed) )); }
+hs8446() {
+	local n0; n0=$(counted)
+	t_wait 20 eval '[ "$(counted)" -gt "$n0" ]' |
+		timeout 60 openssl s_client -connect 127.0.0.1:8446 > /dev/null 2>&1
+}
 ok0=$(stat_of handshakes_ok)
 hs8446; hs8446; hs8446
 t_wait 5 eval '[ "$(stat_of handshakes_ok)" -ge $((ok0 + 3)) ]'
