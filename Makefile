@@ -91,8 +91,9 @@ $(B)/obj/lib/%.o: userspace/lib/%.c
 $(B)/khttpsctl: $(call obj,$(CTL_SRC) $(COMMON_SRC)) $(B)/libkhttps.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
 
+# libssl's key-log formatting binds to khttpsd's __sprintf_chk (hexfmt.c).
 $(B)/khttpsd: $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(SSL_LIBS) $(MBED_LIBS)
+	$(CC) $(LDFLAGS) -Wl,--export-dynamic-symbol=__sprintf_chk -o $@ $^ $(NL_LIBS) $(SSL_LIBS) $(MBED_LIBS)
 
 # The example links libkhttps statically so it runs from the build tree.
 $(B)/khttps-serve: $(B)/obj/userspace/examples/khttps-serve.o $(B)/libkhttps.a
@@ -105,7 +106,7 @@ $(B)/libkhttps.so.0: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkhttps.so.0 -o $@ $^
 
 # Unit tests link the user-space objects they test (all but the mains).
-UNIT_DAEMON := $(filter %/keys.c %/hello.c %/ident_mbedtls.c %/ident_openssl.c %/certcache.c %/log.c,$(DAEMON_SRC))
+UNIT_DAEMON := $(filter %/keys.c %/hexfmt.c %/hello.c %/ident_mbedtls.c %/ident_openssl.c %/certcache.c %/log.c,$(DAEMON_SRC))
 UNIT_DEPS := $(call obj,$(COMMON_SRC) $(UNIT_DAEMON)) $(B)/libkhttps.a
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(UNIT_DEPS)
 	@mkdir -p $(dir $@)

@@ -22,4 +22,12 @@ else
 	sed 's/^/#   /' "$log" | tail -n 30
 	t_fail "module sparse (C=2) clean"
 fi
+# OpenSSL's key-log formatting runs through khttpsd's __sprintf_chk
+# (hexfmt.c) only if the link exported it and libssl binds to it.
+bind=$(LD_DEBUG=bindings "$KHTTPSD" --version 2>&1 > /dev/null | grep -w __sprintf_chk)
+if grep -q "libssl.so.3 .* to $KHTTPSD .*__sprintf_chk" <<< "$bind"; then
+	t_ok "libssl's __sprintf_chk binds to khttpsd's"
+else
+	t_fail "libssl's __sprintf_chk binds to khttpsd's" "${bind:-no binding of __sprintf_chk seen}"
+fi
 t_done
